@@ -1,0 +1,12 @@
+//! firedrill: lint ops runbooks, drill the incidents they describe, certify the result.
+//!
+//! The pipeline, one folder a stage:
+//! - `runbook` → `claims` → `lint`: static checks of Markdown runbooks;
+//! - `scenario` → `environment` → `faults` + `workload` → `measure` → `verdict` → `report`:
+//!   incident drills against a running service (later issues).
+
+pub mod claims;
+pub mod cli;
+pub mod lint;
+pub mod runbook;
+pub mod units;

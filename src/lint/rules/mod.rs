@@ -1,0 +1,65 @@
+//! The rule catalog. A new rule is one new file here plus one line in `ALL`.
+//!
+//! Codes by family: `FD1xx` the document, `FD2xx` shell, `FD3xx` SQL, `FD4xx` PromQL,
+//! `FD5xx` secrets and placeholders, `FD6xx` claims and their consistency.
+
+use super::Rule;
+
+mod fd101_encoding_repaired;
+mod fd102_review_overdue;
+mod fd103_suppression_without_reason;
+mod fd201_shell_syntax_error;
+mod fd202_sql_in_shell_block;
+mod fd203_interactive_in_script;
+mod fd301_catalog_drift;
+mod fd401_invalid_promql;
+mod fd501_hardcoded_secret;
+mod fd502_placeholder;
+mod fd601_alert_looser_than_objective;
+
+static ALL: &[&dyn Rule] = &[
+    &fd101_encoding_repaired::EncodingRepaired,
+    &fd102_review_overdue::ReviewOverdue,
+    &fd103_suppression_without_reason::SuppressionWithoutReason,
+    &fd201_shell_syntax_error::ShellSyntaxError,
+    &fd202_sql_in_shell_block::SqlInShellBlock,
+    &fd203_interactive_in_script::InteractiveInScript,
+    &fd301_catalog_drift::CatalogDrift,
+    &fd401_invalid_promql::InvalidPromql,
+    &fd501_hardcoded_secret::HardcodedSecret,
+    &fd502_placeholder::Placeholder,
+    &fd601_alert_looser_than_objective::AlertLooserThanObjective,
+];
+
+/// Every rule, ordered by code.
+pub fn all() -> &'static [&'static dyn Rule] {
+    ALL
+}
+
+/// The rule with this code (case-insensitive) or name.
+pub fn find(code_or_name: &str) -> Option<&'static dyn Rule> {
+    ALL.iter()
+        .copied()
+        .find(|r| r.meta().code.eq_ignore_ascii_case(code_or_name) || r.meta().name == code_or_name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_unique_sorted_and_documented() {
+        let codes: Vec<&str> = ALL.iter().map(|r| r.meta().code).collect();
+        let mut sorted = codes.clone();
+        sorted.sort();
+        sorted.dedup();
+        assert_eq!(codes, sorted, "codes must be unique and listed in order");
+        for r in ALL {
+            let m = r.meta();
+            assert!(m.code.len() == 5 && m.code.starts_with("FD"), "{}", m.code);
+            assert!(m.docs.contains("## What it does"), "{} lacks docs", m.code);
+            assert!(m.docs.contains("## Example"), "{} lacks an example", m.code);
+            assert!(!m.summary.is_empty());
+        }
+    }
+}

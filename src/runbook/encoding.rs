@@ -1,0 +1,282 @@
+//! Turns any bytes into text we can analyse: UTF-8 as is, UTF-16 by its BOM, legacy 8-bit text
+//! as Windows-1252, and UTF-8 that was decoded as Windows-1252 or Mac Roman and encoded again
+//! ("mojibake", `DescripciÃ³n`) repaired back. Line breaks are never touched, so line numbers in
+//! the repaired text are line numbers in the file.
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+/// What the decoder found and did.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum EncodingReport {
+    /// Clean UTF-8 (a BOM, if any, dropped).
+    Utf8,
+    /// UTF-16 with a byte-order mark, decoded.
+    Utf16 { big_endian: bool },
+    /// Not valid UTF-8: decoded as Windows-1252 (a superset of Latin-1's printable range).
+    Legacy { first_invalid_line: usize },
+    /// UTF-8 that had been decoded with a legacy code page and encoded again; repaired.
+    DoubleEncoded {
+        via: LegacyCodePage,
+        repairs: usize,
+        example: RepairExample,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub enum LegacyCodePage {
+    #[serde(rename = "Windows-1252")]
+    Windows1252,
+    #[serde(rename = "Mac Roman")]
+    MacRoman,
+}
+
+impl std::fmt::Display for LegacyCodePage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            LegacyCodePage::Windows1252 => "Windows-1252",
+            LegacyCodePage::MacRoman => "Mac Roman",
+        })
+    }
+}
+
+/// The first repair made, to show the user what happened.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct RepairExample {
+    /// Byte offset in the repaired text.
+    pub offset: usize,
+    pub broken: String,
+    pub repaired: String,
+}
+
+/// A file that is not text.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("binary file (a NUL or control byte at line {line}, column {column}): not a runbook")]
+pub struct BinaryFile {
+    pub line: usize,
+    pub column: usize,
+}
+
+#[derive(Debug, Clone)]
+pub struct Decoded {
+    pub text: String,
+    pub report: EncodingReport,
+}
+
+pub fn decode(bytes: &[u8]) -> Result<Decoded, BinaryFile> {
+    if let Some((enc, big_endian)) = utf16_bom(bytes) {
+        let (text, _, _) = enc.decode(bytes);
+        return Ok(Decoded { text: text.into_owned(), report: EncodingReport::Utf16 { big_endian } });
+    }
+    check_not_binary(bytes)?;
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    match std::str::from_utf8(bytes) {
+        Ok(text) => Ok(repair_mojibake(text)),
+        Err(e) => {
+            let first_invalid_line = bytes[..e.valid_up_to()].iter().filter(|b| **b == b'\n').count() + 1;
+            let (text, _, _) = encoding_rs::WINDOWS_1252.decode(bytes);
+            Ok(Decoded { text: text.into_owned(), report: EncodingReport::Legacy { first_invalid_line } })
+        }
+    }
+}
+
+fn utf16_bom(bytes: &[u8]) -> Option<(&'static encoding_rs::Encoding, bool)> {
+    match bytes {
+        [0xFF, 0xFE, ..] => Some((encoding_rs::UTF_16LE, false)),
+        [0xFE, 0xFF, ..] => Some((encoding_rs::UTF_16BE, true)),
+        _ => None,
+    }
+}
+
+/// A NUL anywhere, or many C0 control bytes, means this is not text in any encoding we read.
+fn check_not_binary(bytes: &[u8]) -> Result<(), BinaryFile> {
+    let is_control = |b: u8| b < 0x20 && !matches!(b, b'\n' | b'\r' | b'\t' | 0x0C | 0x1B);
+    let head = &bytes[..bytes.len().min(8192)];
+    let controls = head.iter().filter(|b| is_control(**b)).count();
+    let bad = bytes
+        .iter()
+        .position(|b| *b == 0)
+        .or_else(|| (controls * 20 > head.len().max(1)).then(|| head.iter().position(|b| is_control(*b)).unwrap_or(0)));
+    match bad {
+        None => Ok(()),
+        Some(at) => {
+            let before = &bytes[..at];
+            let line = before.iter().filter(|b| **b == b'\n').count() + 1;
+            let line_start = before.iter().rposition(|b| *b == b'\n').map_or(0, |p| p + 1);
+            let column = String::from_utf8_lossy(&bytes[line_start..at]).chars().count() + 1;
+            Err(BinaryFile { line, column })
+        }
+    }
+}
+
+/// For each code page, the byte that each character in its upper half came from.
+fn reverse_table(page: LegacyCodePage) -> &'static HashMap<char, u8> {
+    static CP1252: OnceLock<HashMap<char, u8>> = OnceLock::new();
+    static MAC: OnceLock<HashMap<char, u8>> = OnceLock::new();
+    let (cell, enc) = match page {
+        LegacyCodePage::Windows1252 => (&CP1252, encoding_rs::WINDOWS_1252),
+        LegacyCodePage::MacRoman => (&MAC, encoding_rs::MACINTOSH),
+    };
+    cell.get_or_init(|| {
+        (0x80u8..=0xFF)
+            .filter_map(|b| {
+                let byte = [b];
+                let (s, _, had_errors) = enc.decode(&byte);
+                let c = s.chars().next()?;
+                (!had_errors).then_some((c, b))
+            })
+            .collect()
+    })
+}
+
+/// Repairs every UTF-8 sequence that was misread through `page`; returns the text, the number
+/// of repairs and the first one.
+fn repair_with(text: &str, page: LegacyCodePage) -> (String, usize, Option<RepairExample>) {
+    let table = reverse_table(page);
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = String::with_capacity(text.len());
+    let mut repairs = 0;
+    let mut example = None;
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        if c.is_ascii() {
+            out.push(c);
+            i += 1;
+            continue;
+        }
+        if let Some(repaired) = table.get(&c).and_then(|lead| try_sequence(&chars[i..], *lead, table)) {
+            let (ch, used) = repaired;
+            if example.is_none() {
+                example = Some(RepairExample {
+                    offset: out.len(),
+                    broken: chars[i..i + used].iter().collect(),
+                    repaired: ch.to_string(),
+                });
+            }
+            out.push(ch);
+            repairs += 1;
+            i += used;
+        } else {
+            out.push(c);
+            i += 1;
+        }
+    }
+    (out, repairs, example)
+}
+
+/// If `chars` starts with a misread UTF-8 sequence whose lead byte is `lead`, the character it
+/// encodes and how many misread characters it spans.
+fn try_sequence(chars: &[char], lead: u8, table: &HashMap<char, u8>) -> Option<(char, usize)> {
+    let len = match lead {
+        0xC2..=0xDF => 2,
+        0xE0..=0xEF => 3,
+        0xF0..=0xF4 => 4,
+        _ => return None,
+    };
+    if chars.len() < len {
+        return None;
+    }
+    let mut bytes = [lead, 0, 0, 0];
+    for (k, c) in chars[1..len].iter().enumerate() {
+        let b = *table.get(c)?;
+        if !(0x80..=0xBF).contains(&b) {
+            return None;
+        }
+        bytes[k + 1] = b;
+    }
+    let s = std::str::from_utf8(&bytes[..len]).ok()?;
+    s.chars().next().map(|ch| (ch, len))
+}
+
+/// Picks the code page that explains the most damage, and repairs again while repairs happen
+/// (text can be double-encoded more than once).
+fn repair_mojibake(text: &str) -> Decoded {
+    // Fast path: ASCII text cannot hold mojibake.
+    if text.is_ascii() {
+        return Decoded { text: text.to_string(), report: EncodingReport::Utf8 };
+    }
+    let mut current = text.to_string();
+    let mut total = 0;
+    let mut first: Option<(LegacyCodePage, RepairExample)> = None;
+    for _ in 0..3 {
+        let best = [LegacyCodePage::Windows1252, LegacyCodePage::MacRoman]
+            .into_iter()
+            .map(|page| (page, repair_with(&current, page)))
+            .max_by_key(|(_, (_, n, _))| *n);
+        match best {
+            Some((page, (fixed, n, example))) if n > 0 => {
+                if first.is_none() {
+                    first = example.map(|e| (page, e));
+                }
+                total += n;
+                current = fixed;
+            }
+            _ => break,
+        }
+    }
+    match first {
+        None => Decoded { text: current, report: EncodingReport::Utf8 },
+        Some((via, example)) => Decoded {
+            text: current,
+            report: EncodingReport::DoubleEncoded { via, repairs: total, example },
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clean_utf8_is_untouched() {
+        let d = decode("Descripción del servicio ─ ok ✅\n".as_bytes()).unwrap();
+        assert_eq!(d.report, EncodingReport::Utf8);
+        assert_eq!(d.text, "Descripción del servicio ─ ok ✅\n");
+    }
+
+    #[test]
+    fn windows_1252_mojibake_is_repaired() {
+        let d = decode("DescripciÃ³n\nâ”€â”€ caja\n".as_bytes()).unwrap();
+        assert_eq!(d.text, "Descripción\n── caja\n");
+        match d.report {
+            EncodingReport::DoubleEncoded { via, repairs, example } => {
+                assert_eq!(via, LegacyCodePage::Windows1252);
+                assert_eq!(repairs, 3);
+                assert_eq!(example.broken, "Ã³");
+                assert_eq!(example.repaired, "ó");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn mac_roman_mojibake_is_repaired() {
+        let d = decode("recuperaci√≥n r√°pida\n".as_bytes()).unwrap();
+        assert_eq!(d.text, "recuperación rápida\n");
+        assert!(matches!(d.report, EncodingReport::DoubleEncoded { via: LegacyCodePage::MacRoman, .. }));
+    }
+
+    #[test]
+    fn latin1_bytes_are_decoded() {
+        let d = decode(b"ok\nRecuperaci\xf3n\n").unwrap();
+        assert_eq!(d.text, "ok\nRecuperación\n");
+        assert_eq!(d.report, EncodingReport::Legacy { first_invalid_line: 2 });
+    }
+
+    #[test]
+    fn binary_is_refused_with_a_position() {
+        let e = decode(b"abc\nde\0f").unwrap_err();
+        assert_eq!((e.line, e.column), (2, 3));
+    }
+
+    #[test]
+    fn utf16_with_bom_is_decoded() {
+        let mut b = vec![0xFF, 0xFE];
+        for u in "hola\n".encode_utf16() {
+            b.extend(u.to_le_bytes());
+        }
+        assert_eq!(decode(&b).unwrap().text, "hola\n");
+    }
+}
