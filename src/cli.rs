@@ -1,13 +1,276 @@
-//! The command line: a thin layer over the library.
+//! The command line: a thin layer over the library. Exit codes: 0 clean, 1 findings at or
+//! above `--fail-on`, 2 usage or I/O error.
 
-use clap::Parser;
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::lint::{self, format::Format, Config, Severity};
+use crate::runbook::{EncodingReport, Runbook};
+
+pub const EXIT_OK: i32 = 0;
+pub const EXIT_FINDINGS: i32 = 1;
+pub const EXIT_ERROR: i32 = 2;
 
 #[derive(Debug, Parser)]
 #[command(name = "firedrill", version, about = "Lint ops runbooks and drill the incidents they describe")]
-pub struct Cli {}
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Check runbooks for what would fail during an incident.
+    Lint(LintArgs),
+    /// List the lint rules, or show one rule's documentation.
+    Rules(RulesArgs),
+    /// Print the promises runbooks make (objectives, RTO/RPO, backups, alerts, ...).
+    Claims(ClaimsArgs),
+}
+
+#[derive(Debug, Args)]
+struct LintArgs {
+    /// Files (linted whatever their extension) and folders (walked for *.md, *.markdown).
+    #[arg(default_value = ".")]
+    paths: Vec<PathBuf>,
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    format: Format,
+    /// Lowest severity that makes the exit code 1.
+    #[arg(long, value_enum)]
+    fail_on: Option<FailOn>,
+    /// Config file (default: firedrill.toml found upward from the first path).
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// File name patterns to lint in folders, e.g. `*.txt` (repeatable).
+    #[arg(long = "include")]
+    include: Vec<String>,
+    /// Repository root, for checks on referenced scripts and files.
+    #[arg(long)]
+    root: Option<PathBuf>,
+    /// Target PostgreSQL major version for catalog checks.
+    #[arg(long = "postgres-version")]
+    postgres_version: Option<u32>,
+    /// The date review dates are compared with (YYYY-MM-DD; default today).
+    #[arg(long)]
+    today: Option<jiff::civil::Date>,
+    /// Write repaired text over mis-encoded files (the original is kept as FILE.orig).
+    #[arg(long)]
+    fix_encoding: bool,
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    color: ColorChoice,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum FailOn {
+    Error,
+    Warning,
+    Info,
+    Never,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum ListFormat {
+    Table,
+    Json,
+}
+
+#[derive(Debug, Args)]
+struct RulesArgs {
+    /// A rule code or name: print its documentation.
+    rule: Option<String>,
+    #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+    format: ListFormat,
+}
+
+#[derive(Debug, Args)]
+struct ClaimsArgs {
+    #[arg(default_value = ".")]
+    paths: Vec<PathBuf>,
+    #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+    format: ListFormat,
+    #[arg(long = "include")]
+    include: Vec<String>,
+}
 
 /// Runs the command line and returns the process exit code.
 pub fn main() -> i32 {
-    let _cli = Cli::parse();
-    0
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Lint(args) => run_lint(args),
+        Command::Rules(args) => run_rules(args),
+        Command::Claims(args) => run_claims(args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            EXIT_ERROR
+        }
+    }
+}
+
+fn load_config(explicit: Option<&Path>, first_path: Option<&PathBuf>) -> anyhow::Result<Config> {
+    Ok(match explicit {
+        Some(path) => Config::load(path)?,
+        None => Config::discover(first_path.map_or(Path::new("."), |p| p.as_path()))?,
+    })
+}
+
+fn run_lint(args: LintArgs) -> anyhow::Result<i32> {
+    let mut config = load_config(args.config.as_deref(), args.paths.first())?;
+    if let Some(v) = args.postgres_version {
+        config.postgres_version = v;
+    }
+    if let Some(t) = args.today {
+        config.today = Some(t);
+    }
+    if let Some(root) = args.root {
+        config.root = Some(root);
+    }
+    let include = if args.include.is_empty() { config.include.clone() } else { args.include };
+    let files = lint::collect_files(&args.paths, &include)?;
+    let mut report = lint::lint_files(&files, &config);
+
+    if args.fix_encoding {
+        for file in &report.files {
+            if !matches!(file.runbook.encoding, EncodingReport::Utf8) {
+                let backup = fix_encoding(&file.runbook)?;
+                eprintln!("repaired {} (original kept as {})", file.runbook.path.display(), backup.display());
+            }
+        }
+        report.diagnostics.retain(|d| d.code != "FD101");
+    }
+
+    let color = match args.color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+    };
+    let text = match args.format {
+        Format::Human => lint::format::human::render(&report, color),
+        Format::Json => lint::format::json::render(&report),
+        Format::Sarif => lint::format::sarif::render(&report),
+    };
+    write_stdout(&text)?;
+
+    if !report.load_errors.is_empty() {
+        return Ok(EXIT_ERROR);
+    }
+    let threshold = match args.fail_on {
+        Some(FailOn::Never) => None,
+        Some(FailOn::Error) => Some(Severity::Error),
+        Some(FailOn::Warning) => Some(Severity::Warning),
+        Some(FailOn::Info) => Some(Severity::Info),
+        None => Some(config.fail_on.unwrap_or(Severity::Warning)),
+    };
+    let failed = matches!((report.worst(), threshold), (Some(worst), Some(t)) if worst >= t);
+    Ok(if failed { EXIT_FINDINGS } else { EXIT_OK })
+}
+
+/// Writes the repaired text over the file atomically (temp file + rename in the same folder),
+/// after copying the original bytes to `FILE.orig`. Refuses to overwrite an existing `.orig`.
+fn fix_encoding(runbook: &Runbook) -> anyhow::Result<PathBuf> {
+    let path = &runbook.path;
+    let mut backup = path.as_os_str().to_owned();
+    backup.push(".orig");
+    let backup = PathBuf::from(backup);
+    if backup.exists() {
+        anyhow::bail!("{}: {} already exists; move it away before repairing again", path.display(), backup.display());
+    }
+    std::fs::copy(path, &backup).map_err(|e| anyhow::anyhow!("{}: cannot keep a copy as {}: {e}", path.display(), backup.display()))?;
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let mut tmp = tempfile_in(dir, path)?;
+    tmp.1.write_all(runbook.text().as_bytes())?;
+    tmp.1.sync_all()?;
+    std::fs::rename(&tmp.0, path).map_err(|e| anyhow::anyhow!("{}: cannot replace: {e}", path.display()))?;
+    Ok(backup)
+}
+
+fn tempfile_in(dir: &Path, path: &Path) -> anyhow::Result<(PathBuf, std::fs::File)> {
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    for i in 0..100 {
+        let candidate = dir.join(format!(".{name}.firedrill-{}-{i}.tmp", std::process::id()));
+        match std::fs::OpenOptions::new().write(true).create_new(true).open(&candidate) {
+            Ok(f) => return Ok((candidate, f)),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => anyhow::bail!("{}: cannot write a temporary file: {e}", dir.display()),
+        }
+    }
+    anyhow::bail!("{}: cannot find a free temporary file name", dir.display())
+}
+
+/// Writes to stdout, treating a closed pipe (`| head`) as success.
+fn write_stdout(text: &str) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => Ok(other?),
+    }
+}
+
+fn run_rules(args: RulesArgs) -> anyhow::Result<i32> {
+    if let Some(code) = args.rule {
+        let Some(rule) = lint::rules::find(&code) else {
+            eprintln!("error: no rule `{code}`; `firedrill rules` lists them");
+            return Ok(EXIT_ERROR);
+        };
+        let m = rule.meta();
+        write_stdout(&format!("# {} {} ({})\n\n{}\n\n{}", m.code, m.name, m.severity, m.summary, m.docs))?;
+        return Ok(EXIT_OK);
+    }
+    let text = match args.format {
+        ListFormat::Json => {
+            let rules: Vec<_> = lint::rules::all()
+                .iter()
+                .map(|r| {
+                    let m = r.meta();
+                    serde_json::json!({"code": m.code, "name": m.name, "severity": m.severity, "summary": m.summary})
+                })
+                .collect();
+            serde_json::to_string_pretty(&rules)? + "\n"
+        }
+        ListFormat::Table => {
+            let mut s = String::new();
+            for r in lint::rules::all() {
+                let m = r.meta();
+                s.push_str(&format!("{:<6} {:<8} {:<34} {}\n", m.code, m.severity.as_str(), m.name, m.summary));
+            }
+            s
+        }
+    };
+    write_stdout(&text)?;
+    Ok(EXIT_OK)
+}
+
+fn run_claims(args: ClaimsArgs) -> anyhow::Result<i32> {
+    let files = lint::collect_files(&args.paths, &args.include)?;
+    let mut status = EXIT_OK;
+    let mut extracted = Vec::new();
+    for path in files {
+        match Runbook::load(&path) {
+            Ok(rb) => extracted.push((path, crate::claims::extract(&rb))),
+            Err(e) => {
+                eprintln!("error: {e}");
+                status = EXIT_ERROR;
+            }
+        }
+    }
+    let text = match args.format {
+        ListFormat::Json => serde_json::to_string_pretty(&serde_json::json!({
+            "version": 1,
+            "files": extracted.iter().map(|(p, c)| serde_json::json!({"file": p.display().to_string(), "claims": c})).collect::<Vec<_>>(),
+        }))? + "\n",
+        ListFormat::Table => extracted.iter().map(|(p, c)| format!("{}: {} claims\n", p.display(), c.len())).collect(),
+    };
+    write_stdout(&text)?;
+    Ok(status)
 }

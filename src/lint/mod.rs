@@ -34,6 +34,9 @@ pub struct Diagnostic {
     /// Index into `Report::files`.
     #[serde(skip)]
     pub file_index: usize,
+    /// The span is secret text: mask it in excerpts.
+    #[serde(skip)]
+    pub redact: bool,
 }
 
 /// Everything one `lint` run produced.
@@ -176,5 +179,6 @@ fn place(files: &[LintedFile], index: usize, meta: &'static RuleMeta, severity: 
         help: f.help,
         span,
         file_index: index,
+        redact: f.redact,
     }
 }

@@ -64,11 +64,19 @@ pub struct Finding {
     pub span: Range<usize>,
     pub message: String,
     pub help: Option<String>,
+    /// The span's text is a secret: renderers mask it wherever they show source.
+    pub redact: bool,
 }
 
 impl Finding {
     pub fn new(span: Range<usize>, message: impl Into<String>) -> Self {
-        Self { span, message: message.into(), help: None }
+        Self { span, message: message.into(), help: None, redact: false }
+    }
+
+    /// Marks the span as secret text that must never be shown.
+    pub fn redacted(mut self) -> Self {
+        self.redact = true;
+        self
     }
 
     pub fn help(mut self, help: impl Into<String>) -> Self {
