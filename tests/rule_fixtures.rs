@@ -19,8 +19,15 @@ fn config_for(code: &str) -> Config {
 #[test]
 fn every_rule_triggers_on_its_fixture_and_not_on_its_near_miss() {
     let mut problems = Vec::new();
+    // `FIREDRILL_RULES=FD201,FD202` narrows the run while working on a few rules (never set in CI).
+    let only: Vec<String> = std::env::var("FIREDRILL_RULES")
+        .map(|v| v.split(',').map(|c| c.trim().to_ascii_uppercase()).collect())
+        .unwrap_or_default();
     for rule in lint::rules::all() {
         let code = rule.meta().code;
+        if !only.is_empty() && !only.iter().any(|c| c == code) {
+            continue;
+        }
         let bad = PathBuf::from(format!("fixtures/rules/{code}.md"));
         let ok = PathBuf::from(format!("fixtures/rules/{code}-ok.md"));
         if !bad.exists() || !ok.exists() {
