@@ -1,0 +1,103 @@
+//! Alert claims from Prometheus alerting rules in YAML blocks (`- alert: X`, `expr:`, `for:`,
+//! `severity:`), read line by line so every claim keeps the line of its `alert:` key.
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+use super::metric::{classify_promql, Metric};
+use super::{AlertRule, AlertSource, ClaimKind, Sink};
+use crate::runbook::{Lang, Runbook};
+use crate::units::{parse_duration_prefix, Comparison, Percent, Quantity};
+
+static ALERT_KEY: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^\s*(?:-\s+)?alert:\s*(\S+)").unwrap());
+static KEY: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^\s*(?:-\s+)?([A-Za-z_]+):\s*(.*)$").unwrap());
+/// The last comparison with a number in an expression: `... > 0.1`, `< 99.9`.
+static THRESHOLD: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(>=|<=|==|!=|>|<)\s*(?:bool\s+)?(-?[0-9]+(?:\.[0-9]+)?(?:e-?[0-9]+)?)\s*\)?\s*$").unwrap());
+
+pub(super) fn extract(runbook: &Runbook, sink: &mut Sink) {
+    for block in runbook.blocks.iter().filter(|b| b.lang() == Lang::Yaml || b.info.as_deref() == Some("yaml")) {
+        let body = &block.content;
+        if !body.text.contains("alert:") {
+            continue;
+        }
+        let lines: Vec<(usize, &str)> = body.lines().collect();
+        let mut i = 0;
+        while i < lines.len() {
+            let (offset, line) = lines[i];
+            let Some(caps) = ALERT_KEY.captures(line) else {
+                i += 1;
+                continue;
+            };
+            let name = caps[1].trim_matches(['"', '\'']).to_string();
+            let indent = line.len() - line.trim_start().len();
+            let mut expr = String::new();
+            let mut for_duration = None;
+            let mut severity = None;
+            let mut j = i + 1;
+            let mut in_expr_block = false;
+            while j < lines.len() {
+                let l = lines[j].1;
+                let l_indent = l.len() - l.trim_start().len();
+                if ALERT_KEY.is_match(l) || (!l.trim().is_empty() && l_indent <= indent && !l.trim_start().starts_with('#')) {
+                    break;
+                }
+                if let Some(kv) = KEY.captures(l) {
+                    in_expr_block = false;
+                    let value = kv[2].trim();
+                    match &kv[1] {
+                        "expr" if value == "|" || value == ">" || value == "|-" || value == ">-" => in_expr_block = true,
+                        "expr" => expr = value.trim_matches(['"', '\'']).to_string(),
+                        "for" => for_duration = parse_duration_prefix(value.trim_matches(['"', '\''])).map(|(d, _)| d),
+                        "severity" => severity = Some(value.trim_matches(['"', '\'']).to_string()),
+                        _ => {}
+                    }
+                } else if in_expr_block {
+                    expr.push(' ');
+                    expr.push_str(l.trim());
+                }
+                j += 1;
+            }
+            if let Some(kind) = rule_claim(&name, &expr, for_duration, severity) {
+                let start = body.source_offset(offset + indent);
+                sink.push(start..body.source_offset(offset + line.len().saturating_sub(1)) + 1, kind);
+            }
+            i = j;
+        }
+    }
+}
+
+fn rule_claim(name: &str, expr: &str, for_duration: Option<std::time::Duration>, severity: Option<String>) -> Option<ClaimKind> {
+    let metric = classify_promql(expr, name)?;
+    let caps = THRESHOLD.captures(expr.trim())?;
+    let comparison = match &caps[1] {
+        ">" => Comparison::Gt,
+        ">=" => Comparison::Ge,
+        "<" => Comparison::Lt,
+        "<=" => Comparison::Le,
+        _ => return None,
+    };
+    let n: f64 = caps[2].parse().ok()?;
+    let threshold = match metric {
+        // Ratios are fractions in PromQL; a `* 100` before the comparison makes them percent.
+        Metric::ErrorRate | Metric::Availability | Metric::Cpu => {
+            if expr.contains("* 100") || expr.contains("*100") || n > 1.0 {
+                Quantity::Percent(Percent(n))
+            } else {
+                Quantity::Percent(Percent(n * 100.0))
+            }
+        }
+        Metric::Latency(_) => Quantity::Duration(std::time::Duration::from_secs_f64(n.max(0.0))),
+        _ => return None,
+    };
+    Some(ClaimKind::Alert(AlertRule {
+        name: Some(name.to_string()),
+        metric,
+        comparison,
+        threshold,
+        for_duration,
+        severity,
+        source: AlertSource::PrometheusRule,
+    }))
+}

@@ -1,0 +1,264 @@
+//! Claims stated in tables. A table's header says what it holds (RTO/RPO, backups, alerts,
+//! response times, objectives); each row then yields at most one claim.
+
+use std::time::Duration;
+
+use super::metric::{classify, Metric};
+use super::prose::{frequency, method, backup_type, severity_word, time_of_day};
+use super::{AlertRule, AlertSource, BackupPolicy, ClaimKind, Objective, Recovery, ResponseTime, Sink};
+use crate::runbook::{Cell, Runbook, Table};
+use crate::units::{find_bound, find_duration, parse_duration_range, parse_quantity_prefix, Comparison, Quantity};
+
+/// What a column holds, from its header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Col {
+    Rto,
+    Rpo,
+    Frequency,
+    Retention,
+    Time,
+    Method,
+    Type,
+    Alert,
+    Condition,
+    Duration,
+    Severity,
+    Response,
+    Resolution,
+    Metric,
+    Target,
+    Other,
+}
+
+fn column(header: &str) -> Col {
+    let h = header.to_lowercase();
+    let has = |words: &[&str]| words.iter().any(|w| h.contains(w));
+    if has(&["rto"]) {
+        Col::Rto
+    } else if has(&["rpo"]) {
+        Col::Rpo
+    } else if has(&["frecuencia", "frequency", "periodicidad", "schedule", "programación", "cada cuánto", "how often"]) {
+        Col::Frequency
+    } else if has(&["retención", "retencion", "retention", "conservación", "se guarda", "kept", "keep"]) {
+        Col::Retention
+    } else if has(&["hora", "time of day", "horario", "when", "cuándo"]) && !has(&["resoluci", "respuesta", "horas"]) {
+        Col::Time
+    } else if has(&["método", "metodo", "herramienta", "tool", "method", "cómo", "how", "comando", "command"]) {
+        Col::Method
+    } else if has(&["tipo", "type"]) {
+        Col::Type
+    } else if has(&["condición", "condicion", "condition", "umbral", "threshold", "expr", "regla", "rule", "dispara", "fires"]) {
+        Col::Condition
+    } else if has(&["alerta", "alert"]) {
+        Col::Alert
+    } else if has(&["duración", "duracion", "for", "durante", "ventana", "window"]) && !has(&["format"]) {
+        Col::Duration
+    } else if has(&["severidad", "severity", "prioridad", "priority", "nivel", "level", "sev"]) {
+        Col::Severity
+    } else if has(&["respuesta", "response", "reacción", "reaccion", "ack", "primera acción", "first action", "atención"]) {
+        Col::Response
+    } else if has(&["resolución", "resolucion", "resolution", "resolver", "resolve", "restauración", "mitigación", "mitigation"]) {
+        Col::Resolution
+    } else if has(&["métrica", "metrica", "metric", "indicador", "indicator", "kpi", "sli"]) {
+        Col::Metric
+    } else if has(&["objetivo", "objective", "target", "slo", "meta", "valor", "value", "límite", "limit", "compromiso"]) {
+        Col::Target
+    } else {
+        Col::Other
+    }
+}
+
+fn find_col(cols: &[Col], want: Col) -> Option<usize> {
+    cols.iter().position(|c| *c == want)
+}
+
+fn cell<'t>(row: &'t [Cell], index: Option<usize>) -> Option<&'t Cell> {
+    row.get(index?).filter(|c| !is_empty_cell(&c.text))
+}
+
+fn is_empty_cell(text: &str) -> bool {
+    let t = text.trim().to_lowercase();
+    t.is_empty() || ["-", "—", "–", "n/a", "na", "n/d", "—", "?", "tbd", "pendiente"].contains(&t.as_str())
+}
+
+pub(super) fn extract(runbook: &Runbook, sink: &mut Sink) {
+    for table in &runbook.tables {
+        let cols: Vec<Col> = table.header.iter().map(|c| column(&c.text)).collect();
+        let has = |c: Col| cols.contains(&c);
+        if has(Col::Rto) || has(Col::Rpo) {
+            recovery(table, &cols, sink);
+        } else if has(Col::Frequency) {
+            backups(table, &cols, sink);
+        } else if has(Col::Condition) || (has(Col::Alert) && (has(Col::Severity) || has(Col::Target))) {
+            alerts(table, &cols, sink);
+        } else if has(Col::Severity) && (has(Col::Response) || has(Col::Resolution)) {
+            responses(table, &cols, sink);
+        } else if has(Col::Target) || has(Col::Metric) {
+            objectives(table, &cols, sink);
+        }
+    }
+}
+
+/// The first column that is not one of the value columns names the row's subject.
+fn subject_col(cols: &[Col], values: &[Col]) -> usize {
+    cols.iter().position(|c| !values.contains(c)).unwrap_or(0)
+}
+
+/// A duration cell: `15 minutos`, `< 1 h`, `0`, `1-4 h` (the top). `None` for anything else.
+fn duration_cell(text: &str) -> Option<Duration> {
+    let t = text.trim();
+    let t = crate::units::parse_comparison(t).map_or(t, |(_, n)| &t[n..]).trim_start();
+    let t = t.trim_start_matches('~').trim_start_matches('≈').trim_start();
+    if let Some((_, high)) = parse_duration_range(t) {
+        return Some(high);
+    }
+    let lower = t.to_lowercase();
+    if ["cero", "zero", "ninguna", "none", "sin pérdida", "no data loss"].iter().any(|w| lower.starts_with(w)) {
+        return Some(Duration::ZERO);
+    }
+    find_duration(t).filter(|(_, r)| r.start <= 2).map(|(d, _)| d)
+}
+
+fn recovery(table: &Table, cols: &[Col], sink: &mut Sink) {
+    let rto = find_col(cols, Col::Rto);
+    let rpo = find_col(cols, Col::Rpo);
+    let subject = subject_col(cols, &[Col::Rto, Col::Rpo]);
+    for row in &table.rows {
+        let Some(scenario) = row.get(subject).filter(|c| !is_empty_cell(&c.text)) else { continue };
+        let rto_v = cell(row, rto).and_then(|c| duration_cell(&c.text));
+        let rpo_v = cell(row, rpo).and_then(|c| duration_cell(&c.text));
+        if rto_v.is_none() && rpo_v.is_none() {
+            continue;
+        }
+        sink.push(
+            row_span(row),
+            ClaimKind::Recovery(Recovery { scenario: plain(&scenario.text), rto: rto_v, rpo: rpo_v }),
+        );
+    }
+}
+
+fn backups(table: &Table, cols: &[Col], sink: &mut Sink) {
+    let freq = find_col(cols, Col::Frequency);
+    let retention = find_col(cols, Col::Retention);
+    let time = find_col(cols, Col::Time);
+    let meth = find_col(cols, Col::Method);
+    let kind = find_col(cols, Col::Type);
+    let subject = subject_col(cols, &[Col::Frequency, Col::Retention, Col::Time, Col::Method, Col::Type]);
+    for row in &table.rows {
+        let Some(store) = row.get(subject).filter(|c| !is_empty_cell(&c.text)) else { continue };
+        let frequency = cell(row, freq).and_then(|c| frequency(&c.text));
+        let Some(frequency) = frequency else { continue };
+        let whole_row: String = row.iter().map(|c| c.text.as_str()).collect::<Vec<_>>().join(" | ");
+        sink.push(
+            row_span(row),
+            ClaimKind::Backup(BackupPolicy {
+                store: plain(&store.text),
+                frequency: Some(frequency),
+                time_of_day: cell(row, time).and_then(|c| time_of_day(&c.text)).or_else(|| cell(row, freq).and_then(|c| time_of_day(&c.text))),
+                retention: cell(row, retention).and_then(|c| duration_cell(&c.text)),
+                method: cell(row, meth).map(|c| plain(&c.text)).or_else(|| method(&whole_row)),
+                backup_type: cell(row, kind).and_then(|c| backup_type(&c.text)).or_else(|| backup_type(&whole_row)),
+            }),
+        );
+    }
+}
+
+fn alerts(table: &Table, cols: &[Col], sink: &mut Sink) {
+    let name = find_col(cols, Col::Alert);
+    let condition = find_col(cols, Col::Condition).or_else(|| find_col(cols, Col::Target));
+    let duration = find_col(cols, Col::Duration);
+    let severity = find_col(cols, Col::Severity);
+    let metric_col = find_col(cols, Col::Metric);
+    for row in &table.rows {
+        let Some(cond) = cell(row, condition) else { continue };
+        let Some((comparison, threshold, range)) = find_bound(&cond.text) else { continue };
+        let name_text = cell(row, name).map(|c| plain(&c.text));
+        let metric = cell(row, metric_col)
+            .and_then(|c| classify(&c.text))
+            .or_else(|| classify(&cond.text[..range.start]))
+            .or_else(|| name_text.as_deref().and_then(classify))
+            .or_else(|| classify(&cond.text));
+        let Some(metric) = metric else { continue };
+        let for_duration = cell(row, duration)
+            .and_then(|c| duration_cell(&c.text))
+            .or_else(|| super::prose::for_duration(&cond.text[range.end..]));
+        sink.push(
+            row_span(row),
+            ClaimKind::Alert(AlertRule {
+                name: name_text,
+                metric,
+                comparison,
+                threshold,
+                for_duration,
+                severity: cell(row, severity).map(|c| plain(&c.text)).or_else(|| severity_word(&cond.text)),
+                source: AlertSource::Table,
+            }),
+        );
+    }
+}
+
+fn responses(table: &Table, cols: &[Col], sink: &mut Sink) {
+    let severity = find_col(cols, Col::Severity).unwrap_or(0);
+    let response = find_col(cols, Col::Response);
+    let resolution = find_col(cols, Col::Resolution);
+    for row in &table.rows {
+        let Some(sev) = row.get(severity).filter(|c| !is_empty_cell(&c.text)) else { continue };
+        let response_v = cell(row, response).and_then(|c| duration_cell(&c.text));
+        let resolution_v = cell(row, resolution).and_then(|c| duration_cell(&c.text));
+        if response_v.is_none() && resolution_v.is_none() {
+            continue;
+        }
+        sink.push(
+            row_span(row),
+            ClaimKind::Response(ResponseTime { severity: plain(&sev.text), response: response_v, resolution: resolution_v }),
+        );
+    }
+}
+
+fn objectives(table: &Table, cols: &[Col], sink: &mut Sink) {
+    let target = find_col(cols, Col::Target).or_else(|| (cols.len() > 1).then_some(1));
+    let metric_col = find_col(cols, Col::Metric).unwrap_or(0);
+    for row in &table.rows {
+        let Some(t) = cell(row, target) else { continue };
+        let metric = row.get(metric_col).and_then(|c| classify(&c.text));
+        let Some(metric) = metric else { continue };
+        let Some((comparison, value)) = bound_or_implied(&t.text, metric) else { continue };
+        sink.push(row_span(row), ClaimKind::Objective(Objective { metric, comparison, value }));
+    }
+}
+
+/// `< 500 ms` as written, or a bare `99,9 %` read in the direction the metric implies.
+pub(super) fn bound_or_implied(text: &str, metric: Metric) -> Option<(Comparison, Quantity)> {
+    if let Some((c, q, _)) = find_bound(text) {
+        return fits(metric, &q).then_some((c, q));
+    }
+    let t = text.trim();
+    let (q, n) = parse_quantity_prefix(t)?;
+    if !t[n..].trim().is_empty() && !t[n..].trim_start().starts_with(['(', ',', ';']) {
+        return None;
+    }
+    let c = if metric.higher_is_better() { Comparison::Ge } else { Comparison::Le };
+    fits(metric, &q).then_some((c, q))
+}
+
+/// Whether a value has a unit that makes sense for the metric.
+pub(super) fn fits(metric: Metric, q: &Quantity) -> bool {
+    match metric {
+        Metric::Availability | Metric::ErrorRate => matches!(q, Quantity::Percent(_)),
+        Metric::Latency(_) | Metric::DeployTime => matches!(q, Quantity::Duration(_)),
+        Metric::Throughput => matches!(q, Quantity::Rate(_)),
+        Metric::Memory | Metric::Disk => matches!(q, Quantity::Size(_) | Quantity::Percent(_)),
+        Metric::Cpu => matches!(q, Quantity::Percent(_)),
+    }
+}
+
+fn row_span(row: &[Cell]) -> std::ops::Range<usize> {
+    let start = row.first().map_or(0, |c| c.span.start);
+    let end = row.last().map_or(start, |c| c.span.end);
+    start..end.max(start)
+}
+
+/// Cell text without Markdown emphasis.
+fn plain(text: &str) -> String {
+    text.replace("**", "").replace('`', "").trim().to_string()
+}
