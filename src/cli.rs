@@ -269,8 +269,26 @@ fn run_claims(args: ClaimsArgs) -> anyhow::Result<i32> {
             "version": 1,
             "files": extracted.iter().map(|(p, c)| serde_json::json!({"file": p.display().to_string(), "claims": c})).collect::<Vec<_>>(),
         }))? + "\n",
-        ListFormat::Table => extracted.iter().map(|(p, c)| format!("{}: {} claims\n", p.display(), c.len())).collect(),
+        ListFormat::Table => claims_table(&extracted),
     };
     write_stdout(&text)?;
     Ok(status)
+}
+
+/// `file:line  kind  subject  statement`, aligned, one claim a line.
+fn claims_table(extracted: &[(PathBuf, Vec<crate::claims::Claim>)]) -> String {
+    let rows: Vec<[String; 4]> = extracted
+        .iter()
+        .flat_map(|(_, claims)| claims.iter())
+        .map(|c| [format!("{}:{}", c.file, c.line), c.kind_name().to_string(), c.subject(), c.statement()])
+        .collect();
+    let width = |i: usize| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0).min(48);
+    let (w0, w1, w2) = (width(0), width(1), width(2));
+    let mut out = String::new();
+    for r in &rows {
+        let subject: String = r[2].chars().take(48).collect();
+        out.push_str(&format!("{:<w0$}  {:<w1$}  {:<w2$}  {}\n", r[0], r[1], subject, r[3]));
+    }
+    out.push_str(&format!("{} claims in {} files\n", rows.len(), extracted.len()));
+    out
 }

@@ -58,7 +58,7 @@ static NEXT_REVIEW: LazyLock<Regex> = LazyLock::new(|| {
     .unwrap()
 });
 
-fn review(line: &str) -> Option<ClaimKind> {
+pub(super) fn review(line: &str) -> Option<ClaimKind> {
     let m = NEXT_REVIEW.find(line)?;
     let (date, range) = find_date(&line[m.end()..])?;
     let written = line[m.end()..][range].to_string();

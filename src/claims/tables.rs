@@ -83,6 +83,13 @@ fn is_empty_cell(text: &str) -> bool {
 
 pub(super) fn extract(runbook: &Runbook, sink: &mut Sink) {
     for table in &runbook.tables {
+        // `| Próxima revisión | 1 de marzo de 2025 |` in a metadata table.
+        for row in &table.rows {
+            let joined = row.iter().map(|c| c.text.as_str()).collect::<Vec<_>>().join(" : ");
+            if let Some(kind) = super::prose::review(&joined) {
+                sink.push(row_span(row), kind);
+            }
+        }
         let cols: Vec<Col> = table.header.iter().map(|c| column(&c.text)).collect();
         let has = |c: Col| cols.contains(&c);
         if has(Col::Rto) || has(Col::Rpo) {
