@@ -8,5 +8,7 @@
 pub mod claims;
 pub mod cli;
 pub mod lint;
+pub mod measure;
 pub mod runbook;
 pub mod units;
+pub mod workload;
