@@ -28,6 +28,10 @@ enum Command {
     Rules(RulesArgs),
     /// Print the promises runbooks make (objectives, RTO/RPO, backups, alerts, ...).
     Claims(ClaimsArgs),
+    /// Check drill scenarios (YAML): prints `ok: PATH` or each error at file:line:column.
+    Validate(ValidateArgs),
+    /// Print the JSON Schema of the scenario format, for editors.
+    Schema,
 }
 
 #[derive(Debug, Args)]
@@ -108,6 +112,8 @@ pub fn main() -> i32 {
         Command::Lint(args) => run_lint(args),
         Command::Rules(args) => run_rules(args),
         Command::Claims(args) => run_claims(args),
+        Command::Validate(args) => run_validate(args),
+        Command::Schema => run_schema(),
     };
     match result {
         Ok(code) => code,
@@ -291,4 +297,59 @@ fn claims_table(extracted: &[(PathBuf, Vec<crate::claims::Claim>)]) -> String {
     }
     out.push_str(&format!("{} claims in {} files\n", rows.len(), extracted.len()));
     out
+}
+
+#[derive(Debug, Args)]
+struct ValidateArgs {
+    /// Scenario files, and folders walked for *.yaml and *.yml.
+    #[arg(required = true)]
+    paths: Vec<PathBuf>,
+}
+
+/// Exit 0 when every scenario is valid, 1 when any is invalid, 2 when a path cannot be read
+/// (the other paths are still checked).
+fn run_validate(args: ValidateArgs) -> anyhow::Result<i32> {
+    let include = ["*.yaml".to_string(), "*.yml".to_string()];
+    let (mut invalid, mut io_error) = (false, false);
+    let mut out = String::new();
+    for path in &args.paths {
+        let files = match lint::collect_files(std::slice::from_ref(path), &include) {
+            Ok(files) => files,
+            Err(e) => {
+                eprintln!("error: {e}");
+                io_error = true;
+                continue;
+            }
+        };
+        if files.is_empty() {
+            eprintln!("error: {}: no *.yaml or *.yml scenario in this folder", path.display());
+            io_error = true;
+        }
+        for file in files {
+            match crate::scenario::Scenario::load(&file) {
+                Ok(_) => out.push_str(&format!("ok: {}\n", file.display())),
+                Err(e) if e.is_io() => {
+                    eprintln!("error: {e}");
+                    io_error = true;
+                }
+                Err(e) => {
+                    out.push_str(&format!("{e}\n"));
+                    invalid = true;
+                }
+            }
+        }
+    }
+    write_stdout(&out)?;
+    Ok(if io_error {
+        EXIT_ERROR
+    } else if invalid {
+        EXIT_FINDINGS
+    } else {
+        EXIT_OK
+    })
+}
+
+fn run_schema() -> anyhow::Result<i32> {
+    write_stdout(&(serde_json::to_string_pretty(&crate::scenario::json_schema())? + "\n"))?;
+    Ok(EXIT_OK)
 }

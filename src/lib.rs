@@ -10,5 +10,6 @@ pub mod cli;
 pub mod lint;
 pub mod measure;
 pub mod runbook;
+pub mod scenario;
 pub mod units;
 pub mod workload;

@@ -4,6 +4,7 @@ pub mod config;
 pub mod format;
 mod rule;
 pub mod rules;
+pub mod secrets;
 
 use std::ops::Range;
 use std::path::{Path, PathBuf};

@@ -123,7 +123,7 @@ pub trait Rule: Send + Sync {
 
 /// Declares a rule type whose doc comment becomes its documentation:
 ///
-/// ```ignore
+/// ```text
 /// declare_rule! {
 ///     /// ## What it does
 ///     /// ...

@@ -6,6 +6,7 @@
 pub mod embedded;
 pub mod encoding;
 mod markdown;
+pub mod shell;
 pub mod sniff;
 pub mod source;
 

@@ -18,7 +18,14 @@ pub fn render(report: &Report, color: bool) -> String {
         out.push_str(&format!("error: {error}\n\n"));
     }
     for d in &report.diagnostics {
-        out.push_str(&render_one(&renderer, &report.files[d.file_index].runbook, d));
+        // Every secret of the file, not only this finding's: a neighbour's can sit on a context line.
+        let secrets: Vec<std::ops::Range<usize>> = report
+            .diagnostics
+            .iter()
+            .filter(|o| o.redact && o.file_index == d.file_index)
+            .map(|o| o.span.clone())
+            .collect();
+        out.push_str(&render_one(&renderer, &report.files[d.file_index].runbook, d, &secrets));
         out.push_str("\n\n");
     }
     out.push_str(&summary_line(report));
@@ -42,19 +49,23 @@ pub fn summary_line(report: &Report) -> String {
     s
 }
 
-fn render_one(renderer: &Renderer, runbook: &Runbook, d: &Diagnostic) -> String {
+fn render_one(renderer: &Renderer, runbook: &Runbook, d: &Diagnostic, secrets: &[std::ops::Range<usize>]) -> String {
     let source = &runbook.source;
     let first = source.line_index(d.span.start).saturating_sub(CONTEXT_LINES);
     let last_span_line = source.line_index(d.span.end.saturating_sub(1).max(d.span.start));
     let last = last_span_line.min(source.line_index(d.span.start) + MAX_EXCERPT_LINES);
     let window_start = source.line_starts()[first];
     let window_end = source.line_span(last).end;
-    let mut excerpt = source.as_str()[window_start..window_end].to_string();
+    let excerpt_raw = &source.as_str()[window_start..window_end];
     let span_start = d.span.start - window_start;
     let span_end = (d.span.end.min(window_end) - window_start).max(span_start);
-    if d.redact {
-        excerpt = mask(&excerpt, span_start..span_end);
-    }
+    let local: Vec<std::ops::Range<usize>> = secrets
+        .iter()
+        .filter(|s| s.start < window_end && s.end > window_start)
+        .map(|s| s.start.max(window_start) - window_start..s.end.min(window_end) - window_start)
+        .collect();
+    // `•` is three bytes: the annotation's offsets move with the mask.
+    let (excerpt, span_start, span_end) = mask_all(excerpt_raw, &local, span_start, span_end);
     let level = match d.severity {
         Severity::Error => Level::ERROR,
         Severity::Warning => Level::WARNING,
@@ -69,6 +80,25 @@ fn render_one(renderer: &Renderer, runbook: &Runbook, d: &Diagnostic) -> String 
         group = group.element(Level::HELP.message(help.as_str()));
     }
     renderer.render(&[group])
+}
+
+/// Masks every range with `•` and maps the offsets `start`/`end` (into `text`) to the masked text.
+fn mask_all(text: &str, ranges: &[std::ops::Range<usize>], start: usize, end: usize) -> (String, usize, usize) {
+    let mut out = String::with_capacity(text.len() * 2);
+    let (mut new_start, mut new_end) = (None, None);
+    for (i, c) in text.char_indices() {
+        if i == start {
+            new_start = Some(out.len());
+        }
+        if i == end {
+            new_end = Some(out.len());
+        }
+        let secret = ranges.iter().any(|r| r.contains(&i));
+        out.push(if secret && c != '\n' { '•' } else { c });
+    }
+    let len = out.len();
+    let new_start = new_start.unwrap_or(len);
+    (out, new_start, new_end.unwrap_or(len).max(new_start))
 }
 
 /// Replaces every character of `range` with `•`, keeping the line shape.

@@ -35,7 +35,7 @@ impl Rule for SuppressionWithoutReason {
         for s in cx.runbook.suppressions.iter().filter(|s| s.reason.is_none()) {
             out.push(
                 Finding::new(s.span.clone(), format!("`firedrill-disable {}` gives no reason", s.codes.join(", ")))
-                    .help("add the reason after a colon: `<!-- firedrill-disable FD203: why -->`"),
+                    .help(format!("add the reason after a colon: `<!-- firedrill-disable {}: why -->`", s.codes.join(", "))),
             );
         }
     }
