@@ -155,7 +155,9 @@ impl Comparison {
 pub fn parse_comparison(s: &str) -> Option<(Comparison, usize)> {
     let trimmed = s.trim_start();
     let lead = s.len() - trimmed.len();
-    let lower = trimmed.to_lowercase();
+    // The longest comparison word is under 24 bytes: lower-case only that much (this runs at
+    // every offset of every line, so the whole rest of the line would be quadratic).
+    let lower = head(trimmed, 24).to_lowercase();
     // Lower-casing may change byte lengths only for non-ASCII letters, which none of these have.
     const WORDS: &[(&str, Comparison)] = &[
         ("<=", Comparison::Le),
@@ -214,6 +216,18 @@ pub fn parse_comparison(s: &str) -> Option<(Comparison, usize)> {
         }
     }
     None
+}
+
+/// At most `max` bytes of `s`, cut at a character boundary.
+fn head(s: &str, max: usize) -> &str {
+    if s.len() <= max {
+        return s;
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
 }
 
 /// A number at the start of `s` (after spaces): `99,9`, `0.5`, `1 000`? no — digits with one decimal
@@ -296,8 +310,8 @@ const DURATION_UNITS: &[(&str, f64)] = &[
 /// A unit word at the start of `s` (after spaces, before a non-letter): returns the matched unit's
 /// factor and the bytes consumed.
 fn parse_unit(s: &str, units: &[(&'static str, f64)]) -> Option<(f64, usize)> {
-    let trimmed = s.trim_start();
-    let lead = s.len() - trimmed.len();
+    let trimmed = head(s.trim_start(), 32);
+    let lead = s.len() - s.trim_start().len();
     let lower = trimmed.to_lowercase();
     if lower.len() != trimmed.len() {
         // Non-ASCII case changes would shift offsets; fall back to exact matching.
@@ -378,7 +392,7 @@ pub fn parse_percent_prefix(s: &str) -> Option<(Percent, usize)> {
         return Some((Percent(value), n + gap + 1));
     }
     for word in ["por ciento", "percent", "pct"] {
-        if trimmed.to_lowercase().starts_with(word) {
+        if head(trimmed, 16).to_lowercase().starts_with(word) {
             return Some((Percent(value), n + gap + word.len()));
         }
     }
@@ -419,7 +433,7 @@ pub fn parse_rate_prefix(s: &str) -> Option<(Rate, usize)> {
     let rest = &s[n..];
     let trimmed = rest.trim_start();
     let gap = rest.len() - trimmed.len();
-    let lower = trimmed.to_lowercase();
+    let lower = head(trimmed, 32).to_lowercase();
     RATE_UNITS.iter().find_map(|(u, f)| {
         let after = lower.strip_prefix(u)?;
         (!after.starts_with(char::is_alphanumeric)).then(|| (Rate { per_second: value * f }, n + gap + u.len()))
@@ -477,6 +491,9 @@ pub fn find_bound(s: &str) -> Option<(Comparison, Quantity, std::ops::Range<usiz
     offsets.push(s.len());
     for &i in &offsets {
         if i > 0 && s[..i].chars().next_back().is_some_and(char::is_alphanumeric) {
+            continue;
+        }
+        if !s[i..].starts_with(|c: char| c.is_alphabetic() || "<>=≤≥".contains(c)) {
             continue;
         }
         if let Some((cmp, n)) = parse_comparison(&s[i..]) {

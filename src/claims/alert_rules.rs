@@ -88,6 +88,10 @@ fn rule_claim(name: &str, expr: &str, for_duration: Option<std::time::Duration>,
                 Quantity::Percent(Percent(n * 100.0))
             }
         }
+        // Prometheus convention is seconds; some exporters name their unit (`_ms_bucket`).
+        Metric::Latency(_) if expr.contains("_ms_") || expr.contains("_ms{") || expr.contains("millisecond") => {
+            Quantity::Duration(std::time::Duration::from_secs_f64(n.max(0.0) / 1000.0))
+        }
         Metric::Latency(_) => Quantity::Duration(std::time::Duration::from_secs_f64(n.max(0.0))),
         _ => return None,
     };
