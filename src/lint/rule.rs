@@ -159,3 +159,20 @@ macro_rules! declare_rule {
         }
     };
 }
+
+/// Runs one rule's per-file check on Markdown text: `(line, column, message)` of each finding.
+#[cfg(test)]
+pub(crate) fn findings_in(rule: &dyn Rule, src: &str) -> Vec<(usize, usize, String)> {
+    let runbook = Runbook::from_text(std::path::Path::new("t.md"), src);
+    let claims = crate::claims::extract(&runbook);
+    let config = Config::default();
+    let cx = FileContext { runbook: &runbook, claims: &claims, config: &config };
+    let mut out = Vec::new();
+    rule.check_file(&cx, &mut out);
+    out.iter()
+        .map(|f| {
+            let at = runbook.line_col(f.span.start);
+            (at.line, at.column, f.message.clone())
+        })
+        .collect()
+}

@@ -91,27 +91,8 @@ fn checked(b: &CodeBlock) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use std::path::Path;
-
-    use crate::lint::{Config, FileContext, Finding, Rule};
-    use crate::runbook::Runbook;
-
     fn run(src: &str) -> Vec<(usize, usize, String)> {
-        let rb = Runbook::from_text(Path::new("t.md"), src);
-        let config = Config::default();
-        let cx = FileContext {
-            runbook: &rb,
-            claims: &[],
-            config: &config,
-        };
-        let mut out: Vec<Finding> = Vec::new();
-        super::ShellSyntaxError.check_file(&cx, &mut out);
-        out.iter()
-            .map(|f| {
-                let lc = rb.line_col(f.span.start);
-                (lc.line, lc.column, f.message.clone())
-            })
-            .collect()
+        crate::lint::rule::findings_in(&super::ShellSyntaxError, src)
     }
 
     #[test]

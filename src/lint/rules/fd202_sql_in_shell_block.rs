@@ -135,27 +135,8 @@ fn finding(block: &CodeBlock, analysed: &ShellBlock, stmt: &SqlStatement) -> Fin
 
 #[cfg(test)]
 mod tests {
-    use std::path::Path;
-
-    use crate::lint::{Config, FileContext, Finding, Rule};
-    use crate::runbook::Runbook;
-
     fn run(src: &str) -> Vec<(usize, usize, String)> {
-        let rb = Runbook::from_text(Path::new("t.md"), src);
-        let config = Config::default();
-        let cx = FileContext {
-            runbook: &rb,
-            claims: &[],
-            config: &config,
-        };
-        let mut out: Vec<Finding> = Vec::new();
-        super::SqlInShellBlock.check_file(&cx, &mut out);
-        out.iter()
-            .map(|f| {
-                let lc = rb.line_col(f.span.start);
-                (lc.line, lc.column, f.message.clone())
-            })
-            .collect()
+        crate::lint::rule::findings_in(&super::SqlInShellBlock, src)
     }
 
     #[test]

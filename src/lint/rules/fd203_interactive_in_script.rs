@@ -548,27 +548,8 @@ fn check_psql(
 
 #[cfg(test)]
 mod tests {
-    use std::path::Path;
-
-    use crate::lint::{Config, FileContext, Finding, Rule};
-    use crate::runbook::Runbook;
-
     fn run(src: &str) -> Vec<(usize, usize, String)> {
-        let rb = Runbook::from_text(Path::new("t.md"), src);
-        let config = Config::default();
-        let cx = FileContext {
-            runbook: &rb,
-            claims: &[],
-            config: &config,
-        };
-        let mut out: Vec<Finding> = Vec::new();
-        super::InteractiveInScript.check_file(&cx, &mut out);
-        out.iter()
-            .map(|f| {
-                let lc = rb.line_col(f.span.start);
-                (lc.line, lc.column, f.message.clone())
-            })
-            .collect()
+        crate::lint::rule::findings_in(&super::InteractiveInScript, src)
     }
 
     #[test]
