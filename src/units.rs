@@ -105,6 +105,13 @@ pub fn format_duration(d: Duration) -> String {
 }
 
 pub fn format_size(s: Size) -> String {
+    // Show sizes in the family they were written in: `900 MB` stays `900 MB`, `2 GiB` stays `2 GiB`.
+    for (name, size) in [("TB", 1_000_000_000_000u64), ("GB", 1_000_000_000), ("MB", 1_000_000), ("kB", 1000)] {
+        let binary = if size >= 1_000_000 { 1 << 20 } else { 1 << 10 };
+        if s.bytes >= size && s.bytes % size == 0 && s.bytes % binary != 0 {
+            return format!("{} {name}", s.bytes / size);
+        }
+    }
     const UNITS: [(&str, u64); 4] = [("TiB", 1 << 40), ("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)];
     for (name, size) in UNITS {
         if s.bytes >= size {
@@ -560,5 +567,7 @@ mod tests {
         assert_eq!(format_duration(Duration::from_secs(5400)), "1 h 30 min");
         assert_eq!(format_duration(Duration::from_millis(250)), "250 ms");
         assert_eq!(Quantity::Percent(Percent(99.9)).to_string(), "99.9 %");
+        assert_eq!(format_size(Size { bytes: 512_000_000 }), "512 MB");
+        assert_eq!(format_size(Size { bytes: 2 << 30 }), "2 GiB");
     }
 }

@@ -1,0 +1,76 @@
+//! The long example runbooks in `fixtures/runbooks/`: the clean ones stay silent at warning and
+//! above, the defective ones produce the findings in their snapshots, and a double-encoded copy
+//! is analysed exactly like the file it was garbled from (plus one encoding finding).
+
+use std::path::{Path, PathBuf};
+
+use firedrill::lint::{self, Config, Severity};
+
+fn config() -> Config {
+    Config { today: Some("2026-12-02".parse().unwrap()), ..Config::default() }
+}
+
+fn runbooks(marker: &[&str]) -> Vec<PathBuf> {
+    let files = lint::collect_files(&[PathBuf::from("fixtures/runbooks")], &["*.md".into(), "*.txt".into()]).unwrap();
+    files.into_iter().filter(|p| marker.iter().any(|m| p.to_string_lossy().contains(m))).collect()
+}
+
+/// `line:column CODE severity message`, one finding a line.
+fn listing(path: &Path) -> String {
+    let report = lint::lint_files(&[path.to_path_buf()], &config());
+    assert!(report.load_errors.is_empty(), "{:?}", report.load_errors);
+    report
+        .diagnostics
+        .iter()
+        .map(|d| format!("{}:{} {} {} {}", d.line, d.column, d.code, d.severity, d.message))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn clean_runbooks_have_nothing_at_warning_or_above() {
+    let clean = runbooks(&["LIMPIO", "CLEAN"]);
+    assert!(!clean.is_empty());
+    for path in clean {
+        let report = lint::lint_files(&[path.clone()], &config());
+        let loud: Vec<String> = report
+            .diagnostics
+            .iter()
+            .filter(|d| d.severity >= Severity::Warning)
+            .map(|d| format!("{}:{}:{} {} {}", d.file, d.line, d.column, d.code, d.message))
+            .collect();
+        assert!(loud.is_empty(), "{}:\n{}", path.display(), loud.join("\n"));
+        // A clean runbook still states its promises: the certification report needs them.
+        let claims = &report.files[0].claims;
+        assert!(claims.len() >= 10, "{}: only {} claims", path.display(), claims.len());
+    }
+}
+
+#[test]
+fn defective_runbooks_match_their_snapshots_and_cover_every_family() {
+    let defective: Vec<PathBuf> = runbooks(&["DEFECTUOSO", "DEFECTIVE"]).into_iter().filter(|p| !p.to_string_lossy().contains("DOBLE")).collect();
+    assert!(defective.len() >= 2);
+    for path in defective {
+        let text = listing(&path);
+        for family in ["FD1", "FD2", "FD3", "FD4", "FD5", "FD6"] {
+            assert!(text.contains(&format!(" {family}")), "{}: no {family}xx finding", path.display());
+        }
+        let name = path.file_stem().unwrap().to_string_lossy().into_owned();
+        insta::assert_snapshot!(name, text);
+    }
+}
+
+#[test]
+fn double_encoded_copy_is_analysed_like_the_original() {
+    let original = Path::new("fixtures/runbooks/es/tienda-supabase-DEFECTUOSO.md");
+    let garbled = Path::new("fixtures/runbooks/es/tienda-supabase-DOBLE-CODIFICADO.md");
+    let original_report = lint::lint_files(&[original.to_path_buf()], &config());
+    let garbled_report = lint::lint_files(&[garbled.to_path_buf()], &config());
+    let key = |r: &lint::Report| -> Vec<(usize, usize, &'static str, String)> {
+        r.diagnostics.iter().filter(|d| d.code != "FD101").map(|d| (d.line, d.column, d.code, d.message.clone())).collect()
+    };
+    assert_eq!(key(&original_report), key(&garbled_report));
+    let encoding: Vec<_> = garbled_report.diagnostics.iter().filter(|d| d.code == "FD101").collect();
+    assert_eq!(encoding.len(), 1, "the encoding problem is reported once per file");
+    assert!(encoding[0].message.contains("Windows-1252"), "{}", encoding[0].message);
+}
