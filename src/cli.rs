@@ -32,6 +32,21 @@ enum Command {
     Validate(ValidateArgs),
     /// Print the JSON Schema of the scenario format, for editors.
     Schema,
+    /// Drill images (Debian packages, no registry): `firedrill images build [--force]`.
+    #[command(subcommand)]
+    Images(ImagesCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum ImagesCommand {
+    /// Build firedrill/base, firedrill/postgres and firedrill/redis where missing or changed.
+    Build {
+        /// Rebuild even when a tag already carries this recipe (debootstrap stays cached).
+        #[arg(long)]
+        force: bool,
+        /// Only these tags (default: all).
+        tags: Vec<String>,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -114,6 +129,7 @@ pub fn main() -> i32 {
         Command::Claims(args) => run_claims(args),
         Command::Validate(args) => run_validate(args),
         Command::Schema => run_schema(),
+        Command::Images(ImagesCommand::Build { force, tags }) => run_images_build(force, &tags),
     };
     match result {
         Ok(code) => code,
@@ -347,6 +363,14 @@ fn run_validate(args: ValidateArgs) -> anyhow::Result<i32> {
     } else {
         EXIT_OK
     })
+}
+
+fn run_images_build(force: bool, tags: &[String]) -> anyhow::Result<i32> {
+    let tags: Vec<&str> = tags.iter().map(String::as_str).collect();
+    let started = std::time::Instant::now();
+    crate::environment::images::build_images(&tags, force, &crate::environment::images::stderr_progress)?;
+    eprintln!("images: done in {:.1} s", started.elapsed().as_secs_f64());
+    Ok(EXIT_OK)
 }
 
 fn run_schema() -> anyhow::Result<i32> {

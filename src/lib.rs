@@ -7,6 +7,7 @@
 
 pub mod claims;
 pub mod cli;
+pub mod environment;
 pub mod lint;
 pub mod measure;
 pub mod runbook;
