@@ -10,6 +10,10 @@ use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Through
 use firedrill::lint::{self, Config};
 use firedrill::runbook::Runbook;
 
+// The same allocator as the `firedrill` binary, so the figure is the one users get.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn fixture_texts() -> Vec<(PathBuf, Vec<u8>)> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
     let mut out: Vec<(PathBuf, Vec<u8>)> = walkdir::WalkDir::new(root)

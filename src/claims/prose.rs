@@ -37,15 +37,15 @@ fn lines(runbook: &Runbook, text: &Snippet, is_task: bool, sink: &mut Sink) {
                 continue;
             }
         }
-        let section = runbook.section_at(span.start).map(|h| h.title.clone()).unwrap_or_default();
-        if let Some(kind) = recovery(line, &section) {
+        let section = runbook.section_at(span.start).map_or("", |h| h.title.as_str());
+        if let Some(kind) = recovery(line, section) {
             sink.push(span, kind);
-        } else if let Some(kind) = backup(line, &section) {
+        } else if let Some(kind) = backup(line, section) {
             sink.push(span, kind);
-        } else if let Some(kind) = alert(line, &section) {
+        } else if let Some(kind) = alert(line, section) {
             sink.push(span, kind);
         } else if !is_task {
-            if let Some(kind) = objective(line, &section) {
+            if let Some(kind) = objective(line, section) {
                 sink.push(span, kind);
             }
         }

@@ -46,6 +46,9 @@ pub enum ValueKind {
 /// Lower-cases and strips Spanish accents, so `Contraseña`, `contrasena` and `CONTRASEÑA` compare
 /// equal.
 pub fn normalize(s: &str) -> String {
+    if s.is_ascii() {
+        return s.to_ascii_lowercase();
+    }
     s.chars()
         .flat_map(char::to_lowercase)
         .map(|c| match c {
@@ -366,6 +369,13 @@ pub fn keep_first_non_overlapping<T>(items: &mut Vec<T>, span: impl Fn(&T) -> &R
     });
 }
 
+/// Does `text` hold `word` (lower-case ASCII) written in lower, upper or title case?
+fn contains_either_case(text: &str, word: &str) -> bool {
+    let upper = word.to_ascii_uppercase();
+    let title = format!("{}{}", &upper[..1], &word[1..]);
+    text.contains(word) || text.contains(upper.as_str()) || text.contains(title.as_str())
+}
+
 fn push(out: &mut Vec<SecretMatch>, span: Range<usize>, what: &'static str, place: String) {
     out.push(SecretMatch { span, what, place });
 }
@@ -374,17 +384,29 @@ fn push(out: &mut Vec<SecretMatch>, span: Range<usize>, what: &'static str, plac
 /// JWT, private key blocks), passwords in URLs, headers, command flags, SQL and `NAME=value` /
 /// `name: value` pairs whose name holds a secret. Returned in order, never overlapping.
 pub fn scan(text: &str, cx: Context) -> Vec<SecretMatch> {
+    // Each detector needs a character or word its pattern cannot match without; looking for it
+    // first (a fast substring search) skips most detectors on most blocks.
     let mut out = Vec::new();
     scan_tokens(text, &mut out);
-    scan_urls(text, &mut out);
+    if text.contains("://") && text.contains('@') {
+        scan_urls(text, &mut out);
+    }
     scan_headers(text, &mut out);
     scan_commands(text, &mut out);
     if cx == Context::Code {
-        scan_sql(text, &mut out);
-        scan_k8s_env(text, &mut out);
+        if contains_either_case(text, "password") || contains_either_case(text, "identified") {
+            scan_sql(text, &mut out);
+        }
+        if text.contains("value:") {
+            scan_k8s_env(text, &mut out);
+        }
     }
-    scan_assignments(text, cx, &mut out);
-    if cx == Context::Prose {
+    if text.contains([':', '=']) {
+        scan_assignments(text, cx, &mut out);
+    }
+    if cx == Context::Prose
+        && ["password", "contrase", "clave"].iter().any(|w| contains_either_case(text, w))
+    {
         scan_prose_is(text, &mut out);
     }
     keep_first_non_overlapping(&mut out, |m| &m.span);
@@ -564,7 +586,8 @@ static API_HEADER: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 fn scan_headers(text: &str, out: &mut Vec<SecretMatch>) {
-    for caps in AUTH_HEADER.captures_iter(text) {
+    let auth = text.contains("uthorization") || text.contains("UTHORIZATION");
+    for caps in AUTH_HEADER.captures_iter(if auth { text } else { "" }) {
         let v = caps.get(3).unwrap();
         let value = v.as_str().trim_end_matches('"');
         if classify_value(value) == ValueKind::Literal && value.len() >= 8 {
@@ -577,7 +600,8 @@ fn scan_headers(text: &str, out: &mut Vec<SecretMatch>) {
             );
         }
     }
-    for caps in API_HEADER.captures_iter(text) {
+    let header = text.contains("-H") || text.contains("--header");
+    for caps in API_HEADER.captures_iter(if header { text } else { "" }) {
         let name = caps.get(1).unwrap().as_str();
         let compact: String = name
             .to_ascii_lowercase()
@@ -719,7 +743,7 @@ fn scan_commands(text: &str, out: &mut Vec<SecretMatch>) {
             }
         }
     }
-    for caps in REDIS_AUTH.captures_iter(text) {
+    for caps in REDIS_AUTH.captures_iter(if text.contains("AUTH") { text } else { "" }) {
         let line_start = text[..caps.get(0).unwrap().start()]
             .rfind('\n')
             .map_or(0, |i| i + 1);
@@ -733,7 +757,7 @@ fn scan_commands(text: &str, out: &mut Vec<SecretMatch>) {
             push(out, v, "password", "in `AUTH`".to_string());
         }
     }
-    for caps in LONG_FLAG.captures_iter(text) {
+    for caps in LONG_FLAG.captures_iter(if text.contains("--") { text } else { "" }) {
         let m = caps.get(0).unwrap();
         if m.start() > 0
             && !matches!(

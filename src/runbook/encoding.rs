@@ -130,64 +130,70 @@ fn reverse_table(page: LegacyCodePage) -> &'static HashMap<char, u8> {
     })
 }
 
-/// Repairs every UTF-8 sequence that was misread through `page`; returns the text, the number
-/// of repairs and the first one.
-fn repair_with(text: &str, page: LegacyCodePage) -> (String, usize, Option<RepairExample>) {
+/// Repairs every UTF-8 sequence that was misread through `page`: the repaired text, the number
+/// of repairs and the first one, or `None` when nothing needed repair (the common case, which
+/// then costs one pass and no allocation).
+fn repair_with(text: &str, page: LegacyCodePage) -> Option<(String, usize, RepairExample)> {
     let table = reverse_table(page);
-    let chars: Vec<char> = text.chars().collect();
-    let mut out = String::with_capacity(text.len());
+    let bytes = text.as_bytes();
+    let mut out = String::new();
+    let mut copied = 0;
     let mut repairs = 0;
     let mut example = None;
     let mut i = 0;
-    while i < chars.len() {
-        let c = chars[i];
-        if c.is_ascii() {
-            out.push(c);
+    while i < bytes.len() {
+        if bytes[i].is_ascii() {
             i += 1;
             continue;
         }
-        if let Some(repaired) = table.get(&c).and_then(|lead| try_sequence(&chars[i..], *lead, table)) {
-            let (ch, used) = repaired;
-            if example.is_none() {
-                example = Some(RepairExample {
-                    offset: out.len(),
-                    broken: chars[i..i + used].iter().collect(),
-                    repaired: ch.to_string(),
-                });
+        let c = text[i..].chars().next().expect("i is on a char boundary");
+        match table.get(&c).and_then(|lead| try_sequence(&text[i..], *lead, table)) {
+            Some((ch, used)) => {
+                if out.capacity() == 0 {
+                    out.reserve(text.len());
+                }
+                out.push_str(&text[copied..i]);
+                if example.is_none() {
+                    example = Some(RepairExample {
+                        offset: out.len(),
+                        broken: text[i..i + used].to_string(),
+                        repaired: ch.to_string(),
+                    });
+                }
+                out.push(ch);
+                repairs += 1;
+                i += used;
+                copied = i;
             }
-            out.push(ch);
-            repairs += 1;
-            i += used;
-        } else {
-            out.push(c);
-            i += 1;
+            None => i += c.len_utf8(),
         }
     }
-    (out, repairs, example)
+    out.push_str(&text[copied..]);
+    example.map(|e| (out, repairs, e))
 }
 
-/// If `chars` starts with a misread UTF-8 sequence whose lead byte is `lead`, the character it
-/// encodes and how many misread characters it spans.
-fn try_sequence(chars: &[char], lead: u8, table: &HashMap<char, u8>) -> Option<(char, usize)> {
+/// If `s` starts with a misread UTF-8 sequence whose lead byte is `lead`, the character it
+/// encodes and how many bytes of `s` the misread characters span.
+fn try_sequence(s: &str, lead: u8, table: &HashMap<char, u8>) -> Option<(char, usize)> {
     let len = match lead {
         0xC2..=0xDF => 2,
         0xE0..=0xEF => 3,
         0xF0..=0xF4 => 4,
         _ => return None,
     };
-    if chars.len() < len {
-        return None;
-    }
+    let mut chars = s.char_indices().skip(1);
     let mut bytes = [lead, 0, 0, 0];
-    for (k, c) in chars[1..len].iter().enumerate() {
-        let b = *table.get(c)?;
+    for slot in bytes.iter_mut().take(len).skip(1) {
+        let (_, c) = chars.next()?;
+        let b = *table.get(&c)?;
         if !(0x80..=0xBF).contains(&b) {
             return None;
         }
-        bytes[k + 1] = b;
+        *slot = b;
     }
-    let s = std::str::from_utf8(&bytes[..len]).ok()?;
-    s.chars().next().map(|ch| (ch, len))
+    let used = chars.next().map_or(s.len(), |(j, _)| j);
+    let decoded = std::str::from_utf8(&bytes[..len]).ok()?;
+    decoded.chars().next().map(|ch| (ch, used))
 }
 
 /// Picks the code page that explains the most damage, and repairs again while repairs happen
@@ -203,12 +209,12 @@ fn repair_mojibake(text: &str) -> Decoded {
     for _ in 0..3 {
         let best = [LegacyCodePage::Windows1252, LegacyCodePage::MacRoman]
             .into_iter()
-            .map(|page| (page, repair_with(&current, page)))
+            .filter_map(|page| repair_with(&current, page).map(|r| (page, r)))
             .max_by_key(|(_, (_, n, _))| *n);
         match best {
-            Some((page, (fixed, n, example))) if n > 0 => {
+            Some((page, (fixed, n, example))) => {
                 if first.is_none() {
-                    first = example.map(|e| (page, e));
+                    first = Some((page, example));
                 }
                 total += n;
                 current = fixed;

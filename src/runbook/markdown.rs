@@ -90,7 +90,7 @@ pub(super) fn parse(text: &str) -> Parts {
                 if let Some(Sink::Code { info, kind, span, content }) = stack.pop() {
                     let declared = info.as_deref().and_then(sniff::Lang::from_info);
                     let sniffed = sniff::sniff(&content.text);
-                    parts.blocks.push(CodeBlock { kind, declared, sniffed, info, span, content, section: section(&parts) });
+                    parts.blocks.push(CodeBlock { kind, declared, sniffed, info, span, content, section: section(&parts), shell: Default::default() });
                 }
             }
             Event::Start(Tag::Table(_)) => {

@@ -65,6 +65,9 @@ pub struct CodeBlock {
     pub content: Snippet,
     /// Index of the heading this block is under.
     pub section: Option<usize>,
+    /// The shell analysis, made the first time a rule asks (`shell::analyse`) and shared by every
+    /// shell rule after it.
+    pub(crate) shell: std::sync::OnceLock<std::sync::Arc<shell::ShellBlock>>,
 }
 
 impl CodeBlock {

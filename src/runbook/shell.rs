@@ -7,12 +7,9 @@
 //! syntax, parentheses or a suspected error goes through brush-parser's bash grammar.
 //!
 //! Every offset here is a byte offset in `CodeBlock::content.text`; map it to the runbook with
-//! `Snippet::source_offset` / `source_range`. [`analyse`] is cached per thread by block content, so
-//! each rule may call it without parsing the block again.
+//! `Snippet::source_offset` / `source_range`. [`analyse`] keeps its result in the block, so each
+//! rule may call it without parsing the block again.
 
-use std::cell::RefCell;
-use std::collections::hash_map::DefaultHasher;
-use std::hash::{Hash, Hasher};
 use std::ops::Range;
 use std::sync::{Arc, LazyLock};
 
@@ -195,13 +192,18 @@ pub struct SqlStatement {
     pub first_line: Range<usize>,
 }
 
-/// Analyses a shell block (cached: the second call for the same block is a lookup).
+/// Analyses a shell block (kept in the block: the second call is a lookup).
 pub fn analyse(block: &CodeBlock) -> Arc<ShellBlock> {
-    let console = matches!(
-        block.info.as_deref(),
-        Some("console" | "shell-session" | "shellsession")
-    );
-    analyse_text(&block.content.text, console)
+    block
+        .shell
+        .get_or_init(|| {
+            let console = matches!(
+                block.info.as_deref(),
+                Some("console" | "shell-session" | "shellsession")
+            );
+            Arc::new(build(&block.content.text, console))
+        })
+        .clone()
 }
 
 /// Parses a shell block: the analysis when bash would accept it, the syntax error otherwise.
@@ -213,37 +215,9 @@ pub fn parse(block: &CodeBlock) -> Result<Arc<ShellBlock>, ShellSyntax> {
     }
 }
 
-const CACHE_SIZE: usize = 64;
-
-type CacheEntry = (u64, bool, String, Arc<ShellBlock>);
-
-thread_local! {
-    static CACHE: RefCell<Vec<CacheEntry>> = const { RefCell::new(Vec::new()) };
-}
-
-/// [`analyse`] on a block body; `console` when the fence declares a console session.
+/// [`analyse`] on a bare text; `console` when it is a console session.
 pub fn analyse_text(body: &str, console: bool) -> Arc<ShellBlock> {
-    let mut h = DefaultHasher::new();
-    body.hash(&mut h);
-    let key = h.finish();
-    let hit = CACHE.with(|c| {
-        c.borrow()
-            .iter()
-            .find(|(k, cons, text, _)| *k == key && *cons == console && text == body)
-            .map(|e| e.3.clone())
-    });
-    if let Some(hit) = hit {
-        return hit;
-    }
-    let analysed = Arc::new(build(body, console));
-    CACHE.with(|c| {
-        let mut c = c.borrow_mut();
-        if c.len() >= CACHE_SIZE {
-            c.remove(0);
-        }
-        c.push((key, console, body.to_string(), analysed.clone()));
-    });
-    analysed
+    Arc::new(build(body, console))
 }
 
 fn build(raw: &str, console_info: bool) -> ShellBlock {

@@ -1,5 +1,8 @@
 //! What language a code block really holds, whatever its fence says.
 
+use std::collections::HashSet;
+use std::sync::LazyLock;
+
 /// Languages firedrill analyses (everything else is `Other`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -61,6 +64,10 @@ const SHELL_COMMANDS: &[&str] = &[
     "umount", "ip", "iptables", "ufw", "lsof", "strace", "nohup", "bash", "sh", "zsh", "exec", "eval",
 ];
 
+/// The two word lists as sets: `line_kind` looks every line's first word up in them.
+static SHELL_COMMAND_SET: LazyLock<HashSet<&'static str>> = LazyLock::new(|| SHELL_COMMANDS.iter().copied().collect());
+static SQL_START_SET: LazyLock<HashSet<&'static str>> = LazyLock::new(|| SQL_STARTS.iter().copied().collect());
+
 /// Classifies one line of code; `None` for blank and comment lines.
 fn line_kind(line: &str) -> Option<Lang> {
     let l = line.trim();
@@ -74,7 +81,7 @@ fn line_kind(line: &str) -> Option<Lang> {
         // A shebang, or a psql meta-command like `\dt` (we treat those as SQL context).
         return Some(if l.starts_with("#!") { Lang::Bash } else { Lang::Sql });
     }
-    if SHELL_COMMANDS.contains(&first) || first.starts_with("./") || first.starts_with('/') || first.starts_with('$') {
+    if SHELL_COMMAND_SET.contains(first) || first.starts_with("./") || first.starts_with('/') || first.starts_with('$') {
         return Some(Lang::Bash);
     }
     // `NAME=value` assignments.
@@ -83,7 +90,7 @@ fn line_kind(line: &str) -> Option<Lang> {
             return Some(Lang::Bash);
         }
     }
-    if SQL_STARTS.contains(&lower.as_str()) {
+    if SQL_START_SET.contains(lower.as_str()) {
         return Some(Lang::Sql);
     }
     None

@@ -1,3 +1,4 @@
+use std::cell::OnceCell;
 use std::sync::LazyLock;
 
 use regex::Regex;
@@ -77,11 +78,27 @@ impl Rule for InteractiveInScript {
             if analysed.commands.is_empty() {
                 continue;
             }
-            let ctx = BlockContext::of(rb, index, block, &analysed);
+            let ctx = LazyContext { cell: OnceCell::new(), rb, index, block, analysed: &analysed };
             for cmd in &analysed.commands {
                 check(block, &ctx, cmd, out);
             }
         }
+    }
+}
+
+/// A block's context, worked out the first time a command needs it: reading the prose around a
+/// block is the costly part of this rule, and most blocks have no command that asks.
+struct LazyContext<'a> {
+    cell: OnceCell<BlockContext>,
+    rb: &'a Runbook,
+    index: usize,
+    block: &'a CodeBlock,
+    analysed: &'a ShellBlock,
+}
+
+impl LazyContext<'_> {
+    fn get(&self) -> &BlockContext {
+        self.cell.get_or_init(|| BlockContext::of(self.rb, self.index, self.block, self.analysed))
     }
 }
 
@@ -380,17 +397,17 @@ fn tty_flag(options: &[Word]) -> Option<&Word> {
     })
 }
 
-fn check(block: &CodeBlock, ctx: &BlockContext, cmd: &Command, out: &mut Vec<Finding>) {
+fn check(block: &CodeBlock, ctx: &LazyContext, cmd: &Command, out: &mut Vec<Finding>) {
     let at = |w: &Word| block.content.source_range(w.span.clone());
-    let script = script_reason(ctx, cmd);
+    let script = || script_reason(ctx.get(), cmd);
     if let Some(c) = container(cmd) {
         // v2 `docker compose` detects a missing terminal by itself; plain docker does not.
         if !c.compose || c.compose_v1 {
             if let Some(flag) = tty_flag(c.options) {
                 let reason = stdin_reason(cmd)
                     .map(str::to_string)
-                    .or_else(|| ctx.unattended.clone())
-                    .or_else(|| script.clone());
+                    .or_else(|| ctx.get().unattended.clone())
+                    .or_else(script);
                 if let Some(reason) = reason {
                     out.push(
                         Finding::new(
@@ -410,7 +427,7 @@ fn check(block: &CodeBlock, ctx: &BlockContext, cmd: &Command, out: &mut Vec<Fin
             && !shell::has_short_option(c.options, 'T', "euw")
             && !shell::has_long_option(c.options, "no-TTY")
         {
-            if let Some(reason) = &ctx.unattended {
+            if let Some(reason) = &ctx.get().unattended {
                 let name = cmd.name().unwrap();
                 let end = cmd
                     .words
@@ -425,13 +442,12 @@ fn check(block: &CodeBlock, ctx: &BlockContext, cmd: &Command, out: &mut Vec<Fin
                 );
             }
         }
-        if let Some(reason) = &script {
-            check_psql(block, cmd, c.inner, reason, out);
-        }
+        check_psql(block, cmd, c.inner, script, out);
         return;
     }
     match cmd.program().as_deref() {
         Some("read") => {
+            let ctx = ctx.get();
             let Some(reason) = &ctx.unattended else {
                 return;
             };
@@ -467,28 +483,22 @@ fn check(block: &CodeBlock, ctx: &BlockContext, cmd: &Command, out: &mut Vec<Fin
             );
         }
         Some("sudo") => {
-            if let Some(reason) = &script {
-                let (_, inner) = shell::split_options(
-                    cmd.args(),
-                    &["-u", "-g", "-h", "-p", "-C", "-D", "-r", "-t", "-U"],
-                );
-                check_psql(block, cmd, inner, reason, out);
-            }
+            let (_, inner) = shell::split_options(
+                cmd.args(),
+                &["-u", "-g", "-h", "-p", "-C", "-D", "-r", "-t", "-U"],
+            );
+            check_psql(block, cmd, inner, script, out);
         }
         Some("kubectl") | Some("oc") => {
-            if let Some(reason) = &script {
-                let args = cmd.args();
-                if args.first().is_some_and(|w| w.text == "exec") {
-                    if let Some(dash) = args.iter().position(|w| w.text == "--") {
-                        check_psql(block, cmd, &args[dash + 1..], reason, out);
-                    }
+            let args = cmd.args();
+            if args.first().is_some_and(|w| w.text == "exec") {
+                if let Some(dash) = args.iter().position(|w| w.text == "--") {
+                    check_psql(block, cmd, &args[dash + 1..], script, out);
                 }
             }
         }
         Some("psql") => {
-            if let Some(reason) = &script {
-                check_psql(block, cmd, &cmd.words[cmd.assignments..], reason, out);
-            }
+            check_psql(block, cmd, &cmd.words[cmd.assignments..], script, out);
         }
         _ => {}
     }
@@ -511,12 +521,13 @@ fn tty_help(cmd: &Command, flag: &Word) -> String {
     }
 }
 
-/// `inner` is a command line (`psql -U app shop`) run by `cmd`, whose input it shares.
+/// `inner` is a command line (`psql -U app shop`) run by `cmd`, whose input it shares; `reason`
+/// says why the block is a script, if it is (asked last: it reads the prose around the block).
 fn check_psql(
     block: &CodeBlock,
     cmd: &Command,
     inner: &[Word],
-    reason: &str,
+    reason: impl FnOnce() -> Option<String>,
     out: &mut Vec<Finding>,
 ) {
     let Some(name) = inner.first() else { return };
@@ -537,6 +548,7 @@ fn check_psql(
     if runs_something {
         return;
     }
+    let Some(reason) = reason() else { return };
     out.push(
         Finding::new(
             block.content.source_range(name.span.clone()),
