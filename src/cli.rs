@@ -35,6 +35,32 @@ enum Command {
     /// Drill images (Debian packages, no registry): `firedrill images build [--force]`.
     #[command(subcommand)]
     Images(ImagesCommand),
+    /// Run drill scenarios against the service under test; exit 1 when a target is missed.
+    Run(RunArgs),
+}
+
+#[derive(Debug, Args)]
+struct RunArgs {
+    /// Scenario files, and folders walked for *.yaml and *.yml.
+    #[arg(required = true)]
+    paths: Vec<PathBuf>,
+    /// Turn on a defect switch of the reference service (a negative control; repeatable):
+    /// ignore-retry-after, no-circuit-breaker, accept-invalid-certs, async-commit, no-db-timeout.
+    #[arg(long = "defect", value_parser = parse_defect)]
+    defects: Vec<crate::scenario::Defect>,
+    /// Where result JSON files go.
+    #[arg(long, default_value = "reports/runs")]
+    out: PathBuf,
+    /// The reference service binary to package (default: next to firedrill).
+    #[arg(long)]
+    service_binary: Option<PathBuf>,
+}
+
+fn parse_defect(s: &str) -> Result<crate::scenario::Defect, String> {
+    crate::scenario::Defect::ALL.into_iter().find(|d| d.as_str() == s).ok_or_else(|| {
+        let names: Vec<&str> = crate::scenario::Defect::ALL.iter().map(|d| d.as_str()).collect();
+        format!("unknown defect `{s}`; expected one of {}", names.join(", "))
+    })
 }
 
 #[derive(Debug, Subcommand)]
@@ -130,6 +156,7 @@ pub fn main() -> i32 {
         Command::Validate(args) => run_validate(args),
         Command::Schema => run_schema(),
         Command::Images(ImagesCommand::Build { force, tags }) => run_images_build(force, &tags),
+        Command::Run(args) => run_drills(args),
     };
     match result {
         Ok(code) => code,
@@ -371,6 +398,51 @@ fn run_images_build(force: bool, tags: &[String]) -> anyhow::Result<i32> {
     crate::environment::images::build_images(&tags, force, &crate::environment::images::stderr_progress)?;
     eprintln!("images: done in {:.1} s", started.elapsed().as_secs_f64());
     Ok(EXIT_OK)
+}
+
+/// Exit 0 when every drill met its targets, 1 when one missed any, 2 when a drill could not run.
+fn run_drills(args: RunArgs) -> anyhow::Result<i32> {
+    let include = ["*.yaml".to_string(), "*.yml".to_string()];
+    let files = lint::collect_files(&args.paths, &include)?;
+    if files.is_empty() {
+        anyhow::bail!("no *.yaml or *.yml scenario in {}", args.paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "));
+    }
+    // Every scenario is checked before any container starts.
+    let mut scenarios = Vec::new();
+    for file in &files {
+        match crate::scenario::Scenario::load(file) {
+            Ok(s) => scenarios.push(s),
+            Err(e) => {
+                eprintln!("{e}");
+                return Ok(EXIT_ERROR);
+            }
+        }
+    }
+    let options = crate::drill::RunOptions { defects: args.defects, service_binary: args.service_binary, verbose: true };
+    let runtime = tokio::runtime::Runtime::new()?;
+    let mut results = Vec::new();
+    let mut broken = false;
+    for scenario in &scenarios {
+        match runtime.block_on(crate::drill::run(scenario, &options)) {
+            Ok(result) => {
+                let path = crate::report::write_result(&args.out, &result)?;
+                eprintln!("firedrill run: {}: result in {}", scenario.name, path.display());
+                results.push(result);
+            }
+            Err(e) => {
+                eprintln!("error: {}: {e:#}", scenario.path.display());
+                broken = true;
+            }
+        }
+    }
+    write_stdout(&crate::report::summary(&results))?;
+    Ok(if broken {
+        EXIT_ERROR
+    } else if results.iter().all(|r| r.verdict.passed) {
+        EXIT_OK
+    } else {
+        EXIT_FINDINGS
+    })
 }
 
 fn run_schema() -> anyhow::Result<i32> {

@@ -3,14 +3,18 @@
 //! The pipeline, one folder a stage:
 //! - `runbook` → `claims` → `lint`: static checks of Markdown runbooks;
 //! - `scenario` → `environment` → `faults` + `workload` → `measure` → `verdict` → `report`:
-//!   incident drills against a running service (later issues).
+//!   incident drills against a running service; `drill` runs one scenario through them.
 
 pub mod claims;
 pub mod cli;
+pub mod drill;
 pub mod environment;
+pub mod faults;
 pub mod lint;
 pub mod measure;
+pub mod report;
 pub mod runbook;
 pub mod scenario;
 pub mod units;
+pub mod verdict;
 pub mod workload;

@@ -145,6 +145,12 @@ pub fn client(timeout: Duration) -> reqwest::Client {
 /// Runs the plan to the end and returns every sample. `ledger_base` makes ledger ids unique
 /// across runs against the same database.
 pub async fn run(plan: &LoadPlan, ledger_base: u64, progress: Arc<Progress>) -> LoadResult {
+    run_from(plan, ledger_base, progress, Instant::now()).await
+}
+
+/// [`run`] with the load's time origin given, so that faults and health probes scheduled by the
+/// caller share the samples' clock.
+pub async fn run_from(plan: &LoadPlan, ledger_base: u64, progress: Arc<Progress>, start: Instant) -> LoadResult {
     let client = client(plan.timeout);
     let sequence = weighted_sequence(&plan.mix);
     let total = (plan.rate * plan.duration.as_secs_f64()).round() as u64;
@@ -152,7 +158,6 @@ pub async fn run(plan: &LoadPlan, ledger_base: u64, progress: Arc<Progress>) -> 
     let (tx, mut rx) = mpsc::unbounded_channel::<Sample>();
     let mix = Arc::new(plan.mix.clone());
     let base = Arc::new(plan.base_url.trim_end_matches('/').to_string());
-    let start = Instant::now();
 
     let collector = tokio::spawn(async move {
         let mut samples = Vec::with_capacity(total as usize);

@@ -1,0 +1,387 @@
+//! Runs one scenario end to end: builds what is missing, starts the environment, drives the load
+//! while the faults follow the timeline and a prober watches `/health`, reads every acknowledged
+//! write back, measures, judges, and returns the result that `report` writes.
+
+mod service;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{anyhow, Context, Result};
+use serde::Serialize;
+use tokio::time::Instant;
+
+use crate::environment::{images, ContainerSpec, Environment, Ready};
+use crate::faults::{self, Fault};
+use crate::measure::ledger::{self, LedgerReport};
+use crate::measure::{self, PhaseStats, Point, Probe, Timeline};
+use crate::scenario::{Defect, DependencyKind, Scenario, Step};
+use crate::verdict::{self, Verdict};
+use crate::workload::{self, LoadPlan, Progress, RequestTemplate};
+
+pub use service::{find_reference_service, REFERENCE_SERVICE};
+
+/// How a drill is run, beyond what its scenario says.
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    /// Defect switches added to the scenario's own (negative controls).
+    pub defects: Vec<Defect>,
+    /// The reference service binary to package (default: found next to firedrill).
+    pub service_binary: Option<PathBuf>,
+    /// Print progress lines on stderr.
+    pub verbose: bool,
+}
+
+/// Everything a drill produced. Serialized as the run's result JSON.
+#[derive(Debug, Clone, Serialize)]
+pub struct DrillResult {
+    pub schema_version: u32,
+    /// The environment's run id: its containers and network carry `firedrill.run=<id>`.
+    pub run_id: String,
+    pub scenario: ScenarioInfo,
+    pub started_at: String,
+    /// One drill second stands for this many production seconds.
+    pub compression: f64,
+    pub defects: Vec<&'static str>,
+    pub images: Vec<ImageInfo>,
+    pub faults: Vec<FaultRecord>,
+    pub timings: Timings,
+    pub measured: Measurements,
+    pub definitions: BTreeMap<&'static str, &'static str>,
+    pub targets: crate::scenario::Targets,
+    pub verdict: Verdict,
+    /// Requests, errors and p95 latency per interval, for charts.
+    pub series: Vec<Point>,
+    pub probes: Vec<Probe>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ScenarioInfo {
+    pub name: String,
+    pub path: String,
+    pub description: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ImageInfo {
+    /// The container's DNS name on the drill network.
+    pub name: String,
+    pub image: String,
+    /// The image id (`sha256:...`) the container ran.
+    pub id: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FaultRecord {
+    pub name: String,
+    pub kind: &'static str,
+    pub what: String,
+    /// When the fault was in place, from the start of the load.
+    #[serde(serialize_with = "crate::units::serialize_duration_opt")]
+    pub injected_at: Option<Duration>,
+    /// When the dependency was back (the heal had completed).
+    #[serde(serialize_with = "crate::units::serialize_duration_opt")]
+    pub healed_at: Option<Duration>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Timings {
+    /// From the first container start to the service answering its health check.
+    #[serde(serialize_with = "crate::units::serialize_duration")]
+    pub environment_ready: Duration,
+    #[serde(serialize_with = "crate::units::serialize_duration")]
+    pub total: Duration,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Measurements {
+    #[serde(serialize_with = "crate::units::serialize_duration_opt")]
+    pub rto: Option<Duration>,
+    /// The recovery point, from the start of the load.
+    #[serde(serialize_with = "crate::units::serialize_duration_opt")]
+    pub recovered_at: Option<Duration>,
+    pub phases: PhaseStats,
+    pub ledger: Option<LedgerReport>,
+    /// Why the ledger could not be checked, if it could not.
+    pub ledger_error: Option<String>,
+    pub requests_sent: u64,
+    pub achieved_rate: f64,
+    /// The largest generator lag: large values mean the load generator, not the service, lagged.
+    #[serde(serialize_with = "crate::units::serialize_duration")]
+    pub max_send_lag: Duration,
+}
+
+const PROBE_EVERY: Duration = Duration::from_millis(100);
+const SERIES_INTERVAL: Duration = Duration::from_millis(500);
+
+/// Runs `scenario` and judges it.
+pub async fn run(scenario: &Scenario, options: &RunOptions) -> Result<DrillResult> {
+    let begun = Instant::now();
+    let started_at = jiff::Timestamp::now().to_string();
+    let say = |line: &str| {
+        if options.verbose {
+            eprintln!("firedrill run: {}: {line}", scenario.name);
+        }
+    };
+    let mut defects: Vec<Defect> = scenario.service.defects.clone();
+    for d in &options.defects {
+        if !defects.contains(d) {
+            defects.push(*d);
+        }
+    }
+
+    // Images first: nothing runs until every image exists.
+    let service_image = scenario.service.image.clone().ok_or_else(|| {
+        anyhow!("{}: the service under test needs an `image` (a `command` service is not supported yet)", scenario.path.display())
+    })?;
+    let mut tags: Vec<String> = scenario.services.values().filter_map(|d| d.image.clone()).collect();
+    tags.retain(|t| images::builtin_tags().contains(&t.as_str()));
+    say("checking images");
+    tokio::task::spawn_blocking({
+        let tags = tags.clone();
+        move || images::ensure_images(&tags.iter().map(String::as_str).collect::<Vec<_>>())
+    })
+    .await??;
+    if service_image == REFERENCE_SERVICE {
+        let binary = match &options.service_binary {
+            Some(b) => b.clone(),
+            None => find_reference_service()?,
+        };
+        tokio::task::spawn_blocking(move || service::package(&binary)).await??;
+    }
+
+    let env = Environment::start().await?;
+    let env_started = Instant::now();
+    say(&format!("environment {} up", env.network()));
+    let mut specs = Vec::new();
+    for (name, dep) in &scenario.services {
+        specs.push(dependency_spec(name, dep)?);
+    }
+    env.run_all(specs).await?;
+    let mut spec = ContainerSpec::new("service", &service_image).port(scenario.service.port);
+    for (k, v) in &scenario.service.env {
+        spec = spec.env(k, v.to_string());
+    }
+    let defect_list: Vec<&'static str> = defects.iter().map(|d| d.as_str()).collect();
+    spec = spec.env("DEFECTS", defect_list.join(","));
+    if let Some(health) = &scenario.service.health {
+        spec = spec.ready(Ready::Http { port: scenario.service.port, path: health.clone() });
+    } else {
+        spec = spec.ready(Ready::Tcp(scenario.service.port));
+    }
+    let service = env.run(spec).await.context("starting the service under test")?;
+    let environment_ready = env_started.elapsed();
+    say(&format!("service ready after {}", verdict::show_duration(environment_ready)));
+
+    let mut image_infos = Vec::new();
+    let names: Vec<String> = scenario.services.keys().cloned().chain(["service".to_string()]).collect();
+    for name in names {
+        let image = if name == "service" { service_image.clone() } else { scenario.services[&name].image.clone().unwrap_or_default() };
+        let id = env.docker().inspect_image(&image).await.ok().and_then(|i| i.id).unwrap_or_default();
+        image_infos.push(ImageInfo { name, image, id });
+    }
+
+    let base_url = service.http_url(scenario.service.port, "")?;
+    let plan = load_plan(scenario, &base_url);
+    let faults: Vec<(usize, Box<dyn Fault>)> = scenario
+        .timeline
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| s.is_fault())
+        .map(|(i, s)| faults::from_step(s).map(|f| (i, f)))
+        .collect::<Result<_>>()?;
+
+    // One clock for load, faults and probes: a moment just ahead, so that every task is waiting.
+    let start = Instant::now() + Duration::from_millis(200);
+    let end = start + scenario.workload.duration;
+    let ledger_base = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_millis() as u64 * 1000;
+    let progress = Arc::new(Progress::default());
+    let health_url = scenario.service.health.as_ref().map(|h| format!("{base_url}{h}"));
+    let prober = tokio::spawn(probe(health_url, start, end));
+    say(&format!("load {}/s for {}", plan.rate, verdict::show_duration(plan.duration)));
+    let load = workload::run_from(&plan, ledger_base, progress, start);
+    let timeline = run_timeline(scenario, &faults, &env, start);
+    let (load, records) = tokio::join!(load, timeline);
+    let records = records?;
+    let probes = prober.await?;
+
+    // Every acknowledged write is read back once the service is healthy again.
+    let ledger_path = scenario.workload.mix.iter().find(|r| r.ledger).map(|r| format!("{}/{{id}}", r.path.trim_end_matches('/')));
+    let (ledger, ledger_error) = match ledger_path {
+        None => (None, None),
+        Some(path) => {
+            if let Some(h) = &scenario.service.health {
+                let _ = service.wait_for_http(scenario.service.port, h, Duration::from_secs(30)).await;
+            }
+            match ledger::read_back(&base_url, &path, &load.samples).await {
+                Ok(present) => (Some(ledger::check(&load.samples, &present)), None),
+                Err(e) => (None, Some(format!("{e:#}"))),
+            }
+        }
+    };
+
+    let injected = records.iter().filter_map(|r| r.injected_at).min();
+    let healed = records.iter().filter_map(|r| r.healed_at).max();
+    let duration = scenario.workload.duration;
+    let stability = scenario.targets.stability.unwrap_or(Duration::from_secs(3));
+    let (recovered_at, rto_missing) = match healed {
+        Some(h) => match measure::recovery_point(&load.samples, &probes, h, stability, duration) {
+            Some(r) => (Some(r), String::new()),
+            None => (None, format!("no {} window of clean requests and healthy probes before the load ended", verdict::show_duration(stability))),
+        },
+        None => (None, "no fault was healed".to_string()),
+    };
+    let rto = recovered_at.zip(healed).map(|(r, h)| r.saturating_sub(h));
+    let phases_timeline = Timeline {
+        fault_start: injected.unwrap_or(duration),
+        fault_end: healed.unwrap_or(duration),
+        recovered_at,
+    };
+    let phases = measure::by_phase(&load.samples, &phases_timeline);
+    let empty_ledger = LedgerReport::default();
+    let verdict = verdict::judge(
+        scenario,
+        &verdict::Measured {
+            rto,
+            rto_missing: &rto_missing,
+            phases: &phases,
+            ledger: ledger.as_ref().unwrap_or(&empty_ledger),
+            ledger_error: ledger_error.as_deref(),
+            had_fault: injected.is_some(),
+        },
+    );
+    let series = measure::series(&load.samples, SERIES_INTERVAL, duration);
+    let max_send_lag = load.samples.iter().map(|s| s.send_lag).max().unwrap_or_default();
+    let achieved_rate = load.achieved_rate();
+    let requests_sent = load.samples.len() as u64;
+    let run_id = env.run_id().to_string();
+    env.shutdown().await?;
+    say(&format!("{}", if verdict.passed { "PASS" } else { "FAIL" }));
+
+    Ok(DrillResult {
+        schema_version: 1,
+        run_id,
+        scenario: ScenarioInfo {
+            name: scenario.name.clone(),
+            path: scenario.path.display().to_string(),
+            description: scenario.description.trim().to_string(),
+        },
+        started_at,
+        compression: scenario.compression,
+        defects: defect_list,
+        images: image_infos,
+        faults: records,
+        timings: Timings { environment_ready, total: begun.elapsed() },
+        measured: Measurements { rto, recovered_at, phases, ledger, ledger_error, requests_sent, achieved_rate, max_send_lag },
+        definitions: measure::DEFINITIONS.iter().copied().collect(),
+        targets: scenario.targets.clone(),
+        verdict,
+        series,
+        probes,
+    })
+}
+
+fn dependency_spec(name: &str, dep: &crate::scenario::Dependency) -> Result<ContainerSpec> {
+    let image = dep.image.clone().ok_or_else(|| anyhow!("service `{name}`: mock upstreams are not supported by this build yet"))?;
+    let mut spec = ContainerSpec::new(name, &image);
+    spec = match dep.kind() {
+        DependencyKind::Postgres => spec
+            .port(5432)
+            .ready(Ready::Log("database system is ready to accept connections".into()))
+            .ready(Ready::Tcp(5432)),
+        DependencyKind::Redis => spec.port(6379).ready(Ready::Log("Ready to accept connections".into())).ready(Ready::Tcp(6379)),
+        DependencyKind::OtherImage | DependencyKind::Mock => spec,
+    };
+    for (k, v) in &dep.env {
+        spec = spec.env(k, v.to_string());
+    }
+    Ok(spec)
+}
+
+fn load_plan(scenario: &Scenario, base_url: &str) -> LoadPlan {
+    let w = &scenario.workload;
+    LoadPlan {
+        base_url: base_url.to_string(),
+        rate: w.rate.per_second,
+        duration: w.duration,
+        timeout: w.timeout,
+        id_space: w.id_space,
+        mix: w
+            .mix
+            .iter()
+            .map(|r| RequestTemplate {
+                name: r.name.clone(),
+                method: reqwest::Method::from_bytes(r.method.as_str().as_bytes()).expect("HTTP method"),
+                path: r.path.clone(),
+                body: r.body.clone(),
+                weight: r.weight,
+                ledger: r.ledger,
+            })
+            .collect(),
+    }
+}
+
+/// Injects and heals the faults at their offsets from `start`; returns when each was in place.
+async fn run_timeline(scenario: &Scenario, faults: &[(usize, Box<dyn Fault>)], env: &Environment, start: Instant) -> Result<Vec<FaultRecord>> {
+    // (offset, fault index in `faults`, inject?)
+    let mut actions: Vec<(Duration, usize, bool)> = Vec::new();
+    for (k, (step_index, _)) in faults.iter().enumerate() {
+        let step = &scenario.timeline[*step_index];
+        actions.push((step.at(), k, true));
+        if let Some(end) = scenario.fault_end(*step_index) {
+            actions.push((end, k, false));
+        }
+    }
+    actions.sort_by_key(|(t, _, inject)| (*t, *inject));
+    let mut records: Vec<FaultRecord> = faults
+        .iter()
+        .map(|(i, f)| {
+            let step: &Step = &scenario.timeline[*i];
+            FaultRecord { name: step.name().to_string(), kind: step.kind(), what: f.describe(), injected_at: None, healed_at: None }
+        })
+        .collect();
+    for (at, k, inject) in actions {
+        tokio::time::sleep_until(start + at).await;
+        let fault = &faults[k].1;
+        if inject {
+            fault.inject(env).await.with_context(|| format!("injecting {}", records[k].name))?;
+            records[k].injected_at = Some(start.elapsed());
+        } else {
+            fault.heal(env).await.with_context(|| format!("healing {}", records[k].name))?;
+            records[k].healed_at = Some(start.elapsed());
+        }
+    }
+    Ok(records)
+}
+
+/// Probes the health URL every [`PROBE_EVERY`] from `start` to `end`. A probe that does not
+/// answer 200 within the interval counts as unhealthy.
+async fn probe(url: Option<String>, start: Instant, end: Instant) -> Vec<Probe> {
+    let Some(url) = url else { return Vec::new() };
+    let client = workload::client(PROBE_EVERY * 5);
+    let mut probes = Vec::new();
+    let mut next = start;
+    while next < end {
+        tokio::time::sleep_until(next).await;
+        let at = next.saturating_duration_since(start);
+        let healthy = matches!(
+            tokio::time::timeout(PROBE_EVERY * 5, client.get(&url).send()).await,
+            Ok(Ok(r)) if r.status().as_u16() == 200
+        );
+        probes.push(Probe { at, healthy });
+        next += PROBE_EVERY;
+        // A hanging probe must not bunch the next ones up.
+        let now = Instant::now();
+        while next < now {
+            next += PROBE_EVERY;
+        }
+    }
+    probes
+}
+
+/// Where result files go by default: `reports/runs/`.
+pub fn default_out_dir() -> PathBuf {
+    Path::new("reports").join("runs")
+}

@@ -1,0 +1,47 @@
+//! The database-outage drill end to end, against real containers: it passes on the reference
+//! service and fails, for the right reason, with the `no-db-timeout` defect switched on (the
+//! negative control that proves the drill can fail). Needs the reference-service binary, which
+//! `cargo test --workspace` (scripts/test) builds next to this test.
+
+use std::process::Command;
+
+use firedrill::drill::{self, RunOptions};
+use firedrill::scenario::{Defect, Scenario};
+
+/// Containers and networks of a run that still exist.
+fn leftovers(run_id: &str) -> String {
+    let label = format!("label=firedrill.run={run_id}");
+    let mut found = String::new();
+    for what in [&["ps", "-a", "--filter", &label, "--format", "{{.Names}}"][..], &["network", "ls", "--filter", &label, "--format", "{{.Name}}"][..]] {
+        let out = Command::new("docker").args(what).output().expect("docker");
+        found.push_str(&String::from_utf8_lossy(&out.stdout));
+    }
+    found
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn db_outage_passes_on_the_reference_service() {
+    let scenario = Scenario::load("scenarios/db-outage.yaml").expect("scenario");
+    let result = drill::run(&scenario, &RunOptions::default()).await.expect("drill runs");
+    assert!(result.verdict.passed, "missed: {:?}", result.verdict.failures());
+    let ledger = result.measured.ledger.as_ref().expect("ledger read back");
+    assert!(ledger.acknowledged > 100, "too few acknowledged writes to mean anything: {ledger:?}");
+    assert_eq!(ledger.lost, 0);
+    assert!(result.measured.phases.during.requests > 0, "no request fell in the fault window");
+    assert!(result.faults.iter().all(|f| f.injected_at.is_some() && f.healed_at.is_some()));
+    assert!(result.measured.rto.is_some());
+    // The environment is gone with the drill.
+    assert_eq!(leftovers(&result.run_id), "", "left behind by run {}", result.run_id);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn db_outage_fails_without_a_database_timeout() {
+    let scenario = Scenario::load("scenarios/db-outage.yaml").expect("scenario");
+    let options = RunOptions { defects: vec![Defect::NoDbTimeout], ..RunOptions::default() };
+    let result = drill::run(&scenario, &options).await.expect("drill runs");
+    assert!(!result.verdict.passed, "the negative control passed: the drill cannot tell a hanging service");
+    let missed: Vec<&str> = result.verdict.checks.iter().filter(|c| !c.passed).map(|c| c.target.as_str()).collect();
+    assert!(missed.contains(&"latency.during.p99"), "failed for another reason: {:?}", result.verdict.failures());
+    assert_eq!(result.defects, vec!["no-db-timeout"]);
+    assert_eq!(leftovers(&result.run_id), "", "left behind by run {}", result.run_id);
+}
