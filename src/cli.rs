@@ -48,9 +48,9 @@ struct RunArgs {
     /// ignore-retry-after, no-circuit-breaker, accept-invalid-certs, async-commit, no-db-timeout.
     #[arg(long = "defect", value_parser = parse_defect)]
     defects: Vec<crate::scenario::Defect>,
-    /// Where result JSON files go.
-    #[arg(long, default_value = "reports/runs")]
-    out: PathBuf,
+    /// Where results go: `<out>/<scenario>/result.json` (default `reports/<UTC timestamp>/`).
+    #[arg(long)]
+    out: Option<PathBuf>,
     /// The reference service binary to package (default: next to firedrill).
     #[arg(long)]
     service_binary: Option<PathBuf>,
@@ -420,12 +420,14 @@ fn run_drills(args: RunArgs) -> anyhow::Result<i32> {
     }
     let options = crate::drill::RunOptions { defects: args.defects, service_binary: args.service_binary, verbose: true };
     let runtime = tokio::runtime::Runtime::new()?;
+    let out = args.out.unwrap_or_else(crate::drill::default_out_dir);
     let mut results = Vec::new();
     let mut broken = false;
     for scenario in &scenarios {
         match runtime.block_on(crate::drill::run(scenario, &options)) {
             Ok(result) => {
-                let path = crate::report::write_result(&args.out, &result)?;
+                let path = crate::report::write_result(&out, &result)?;
+                write_stdout(&crate::report::verdict_table(&result))?;
                 eprintln!("firedrill run: {}: result in {}", scenario.name, path.display());
                 results.push(result);
             }

@@ -201,9 +201,13 @@ pub async fn run(scenario: &Scenario, options: &RunOptions) -> Result<DrillResul
     let health_url = scenario.service.health.as_ref().map(|h| format!("{base_url}{h}"));
     let prober = tokio::spawn(probe(health_url, start, end));
     say(&format!("load {}/s for {}", plan.rate, verdict::show_duration(plan.duration)));
+    let ticker = options.verbose.then(|| tokio::spawn(show_progress(scenario.clone(), progress.clone(), start, end)));
     let load = workload::run_from(&plan, ledger_base, progress, start);
     let timeline = run_timeline(scenario, &faults, &env, start);
     let (load, records) = tokio::join!(load, timeline);
+    if let Some(t) = ticker {
+        t.abort();
+    }
     let records = records?;
     let probes = prober.await?;
 
@@ -381,7 +385,33 @@ async fn probe(url: Option<String>, start: Instant, end: Instant) -> Vec<Probe> 
     probes
 }
 
-/// Where result files go by default: `reports/runs/`.
+/// One line a second on stderr while the load runs: the planned phase, answers and errors in
+/// the last second, totals.
+async fn show_progress(scenario: Scenario, progress: Arc<Progress>, start: Instant, end: Instant) {
+    use std::sync::atomic::Ordering::Relaxed;
+    let mut next = start + Duration::from_secs(1);
+    let (mut done_before, mut errors_before) = (0, 0);
+    while next <= end {
+        tokio::time::sleep_until(next).await;
+        let (done, errors) = (progress.done.load(Relaxed), progress.errors.load(Relaxed));
+        let t = next.saturating_duration_since(start);
+        eprintln!(
+            "firedrill run: {}: {:>5.1} s {:<6} {:>5} answers/s {:>5} errors/s  (total {} sent, {} errors)",
+            scenario.name,
+            t.as_secs_f64(),
+            format!("{:?}", scenario.phase_at(t)).to_lowercase(),
+            done - done_before,
+            errors - errors_before,
+            progress.sent.load(Relaxed),
+            errors
+        );
+        (done_before, errors_before) = (done, errors);
+        next += Duration::from_secs(1);
+    }
+}
+
+/// Where a run's results go by default: `reports/<UTC timestamp>/`, one folder per drill in it.
 pub fn default_out_dir() -> PathBuf {
-    Path::new("reports").join("runs")
+    let stamp = jiff::Timestamp::now().strftime("%Y%m%dT%H%M%SZ").to_string();
+    Path::new("reports").join(stamp)
 }

@@ -9,21 +9,33 @@ use anyhow::{Context, Result};
 use crate::drill::DrillResult;
 use crate::verdict::show_duration;
 
-/// Writes `result` as `<dir>/<scenario>[+defects]-<timestamp>.json` (atomically) and returns the path.
+/// Writes `result` as `<dir>/<scenario>[+defect...]/result.json` (atomically) and returns the path.
 pub fn write_result(dir: &Path, result: &DrillResult) -> Result<PathBuf> {
-    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    let stamp: String = result.started_at.chars().filter(|c| c.is_ascii_digit()).take(14).collect();
     let mut name = result.scenario.name.clone();
     for d in &result.defects {
         name.push('+');
         name.push_str(d);
     }
-    let path = dir.join(format!("{name}-{stamp}.json"));
-    let tmp = path.with_extension("json.tmp");
+    let folder = dir.join(name);
+    std::fs::create_dir_all(&folder).with_context(|| format!("creating {}", folder.display()))?;
+    let path = folder.join("result.json");
+    let tmp = folder.join("result.json.tmp");
     let json = serde_json::to_string_pretty(result)?;
     std::fs::write(&tmp, json).with_context(|| format!("writing {}", tmp.display()))?;
     std::fs::rename(&tmp, &path).with_context(|| format!("writing {}", path.display()))?;
     Ok(path)
+}
+
+/// One drill's verdict, target by target.
+pub fn verdict_table(result: &DrillResult) -> String {
+    let mut out = String::new();
+    let defects = if result.defects.is_empty() { String::new() } else { format!(" (defects: {})", result.defects.join(", ")) };
+    let _ = writeln!(out, "{}{defects}: {}", result.scenario.name, if result.verdict.passed { "PASS" } else { "FAIL" });
+    let _ = writeln!(out, "  {:<22} {:<10} {:<52} result", "target", "expected", "measured");
+    for c in &result.verdict.checks {
+        let _ = writeln!(out, "  {:<22} {:<10} {:<52} {}", c.target, c.expected, c.measured, if c.passed { "pass" } else { "FAIL" });
+    }
+    out
 }
 
 /// The summary table: one row per drill, then the missed targets under it.
