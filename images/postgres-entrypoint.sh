@@ -31,24 +31,51 @@ if [ ! -s "$PGDATA/PG_VERSION" ]; then
             "set POSTGRES_PASSWORD (or POSTGRES_HOST_AUTH_METHOD=trust to allow any connection)" >&2
         exit 1
     fi
-    pwfile_args=()
-    if [ -n "${POSTGRES_PASSWORD:-}" ]; then
-        pwfile=$(mktemp)
-        printf '%s\n' "$POSTGRES_PASSWORD" > "$pwfile"
-        pwfile_args=(--pwfile="$pwfile")
+    template=/usr/share/firedrill/pgdata-template.tar
+    if [ -z "${POSTGRES_INITDB_ARGS:-}" ] && [ -s "$template" ]; then
+        # The image's ready-made cluster (superuser postgres, UTF-8, C.UTF-8): unpacked, then the
+        # user, password and database through one single-user session.
+        tar -C "$PGDATA" -xf "$template"
+        sql_user=${user//\"/\"\"}
+        sql_password=${POSTGRES_PASSWORD:-}
+        sql_password=${sql_password//\'/\'\'}
+        {
+            if [ "$user" = postgres ]; then
+                [ -z "${POSTGRES_PASSWORD:-}" ] || printf "ALTER ROLE postgres PASSWORD '%s';\n" "$sql_password"
+            else
+                printf "CREATE ROLE \"%s\" SUPERUSER LOGIN%s;\n" "$sql_user" \
+                    "${POSTGRES_PASSWORD:+ PASSWORD '$sql_password'}"
+            fi
+            if [ "$db" != postgres ]; then
+                printf 'CREATE DATABASE "%s" OWNER "%s";\n' "${db//\"/\"\"}" "$sql_user"
+            fi
+        } | postgres --single -F -D "$PGDATA" postgres >/dev/null 2>/tmp/single-user.log
+        # Single-user mode reports a failed statement and goes on: look for it.
+        if grep -q 'ERROR:' /tmp/single-user.log; then
+            cat /tmp/single-user.log >&2
+            exit 1
+        fi
+    else
+        pwfile_args=()
+        if [ -n "${POSTGRES_PASSWORD:-}" ]; then
+            pwfile=$(mktemp)
+            printf '%s\n' "$POSTGRES_PASSWORD" > "$pwfile"
+            pwfile_args=(--pwfile="$pwfile")
+        fi
+        # --no-sync: initdb's fsyncs are 2.5 of its 3.7 seconds and guard only against the
+        # machine crashing during init; a killed container keeps everything in the page cache.
+        # shellcheck disable=SC2086 # POSTGRES_INITDB_ARGS is a list of flags, split on purpose
+        initdb --username="$user" "${pwfile_args[@]}" --no-sync ${POSTGRES_INITDB_ARGS:-} \
+            -D "$PGDATA" >/dev/null
+        rm -f "${pwfile:-}"
+        if [ "$db" != postgres ]; then
+            printf 'CREATE DATABASE "%s";\n' "${db//\"/\"\"}" | postgres --single -F -D "$PGDATA" postgres >/dev/null
+        fi
     fi
-    # --no-sync: initdb's fsyncs are 2.5 of its 3.7 seconds and guard only against the machine
-    # crashing during init; a killed container keeps everything in the page cache.
-    # shellcheck disable=SC2086 # POSTGRES_INITDB_ARGS is a list of flags, split on purpose
-    initdb --username="$user" "${pwfile_args[@]}" --auth-local=trust --auth-host="$auth" --no-sync \
-        ${POSTGRES_INITDB_ARGS:-} -D "$PGDATA" >/dev/null
-    rm -f "${pwfile:-}"
-    printf '\nhost all all all %s\n' "$auth" >> "$PGDATA/pg_hba.conf"
+    # Sockets in the container trust; every host, by name or address, uses $auth.
+    printf '%s\n' 'local all all trust' "host all all all $auth" \
+        'local replication all trust' "host replication all all $auth" > "$PGDATA/pg_hba.conf"
     printf "\nlisten_addresses = '*'\n" >> "$PGDATA/postgresql.conf"
-    if [ "$db" != postgres ]; then
-        # Single-user mode: no server start and stop just to create one database.
-        printf 'CREATE DATABASE "%s";\n' "${db//\"/\"\"}" | postgres --single -F -D "$PGDATA" postgres >/dev/null
-    fi
     scripts=(/docker-entrypoint-initdb.d/*)
     if [ -e "${scripts[0]}" ]; then
         # A socket-only server for the init scripts; its log stays out of the container's, so

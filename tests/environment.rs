@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 
 use firedrill::environment::images::{self, Outcome};
 use firedrill::environment::{
-    connect, sweep_stale, Container, ContainerSpec, Environment, Options, Ready, OWNER_PID_LABEL, POSTGRES_DB,
-    POSTGRES_PASSWORD, POSTGRES_USER, RUN_LABEL,
+    connect, sweep_stale, Container, ContainerSpec, Environment, Options, Ready, OWNER_PID_LABEL,
+    POSTGRES_DB, POSTGRES_PASSWORD, POSTGRES_USER, RUN_LABEL,
 };
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -23,12 +23,18 @@ const HEAL: Duration = Duration::from_secs(15);
 static SWEEPERS: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 fn ensure_images() {
-    images::ensure_images(&[images::BASE, images::POSTGRES, images::REDIS]).expect("building the drill images");
+    images::ensure_images(&[images::BASE, images::POSTGRES, images::REDIS])
+        .expect("building the drill images");
 }
 
 /// Environments of tests that do not test the sweep.
 async fn quiet_environment() -> Environment {
-    Environment::start_with(Options { sweep: false, ..Options::default() }).await.expect("starting an environment")
+    Environment::start_with(Options {
+        sweep: false,
+        ..Options::default()
+    })
+    .await
+    .expect("starting an environment")
 }
 
 fn sleeper(name: &str) -> ContainerSpec {
@@ -36,22 +42,41 @@ fn sleeper(name: &str) -> ContainerSpec {
 }
 
 fn docker(args: &[&str]) -> String {
-    let output = Command::new("docker").args(args).output().expect("running docker");
-    assert!(output.status.success(), "docker {args:?}: {}", String::from_utf8_lossy(&output.stderr));
+    let output = Command::new("docker")
+        .args(args)
+        .output()
+        .expect("running docker");
+    assert!(
+        output.status.success(),
+        "docker {args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
 /// Containers of a run, asked of the docker command line rather than of the code under test.
 fn containers_of(run: &str) -> Vec<String> {
-    docker(&["ps", "-aq", "--filter", &format!("label={RUN_LABEL}={run}")]).lines().map(str::to_string).collect()
+    docker(&["ps", "-aq", "--filter", &format!("label={RUN_LABEL}={run}")])
+        .lines()
+        .map(str::to_string)
+        .collect()
 }
 
 fn network_exists(name: &str) -> bool {
-    Command::new("docker").args(["network", "inspect", name]).output().expect("running docker").status.success()
+    Command::new("docker")
+        .args(["network", "inspect", name])
+        .output()
+        .expect("running docker")
+        .status
+        .success()
 }
 
 fn assert_gone(run: &str, network: &str) {
-    assert_eq!(containers_of(run), Vec::<String>::new(), "containers of run {run} left behind");
+    assert_eq!(
+        containers_of(run),
+        Vec::<String>::new(),
+        "containers of run {run} left behind"
+    );
     assert!(!network_exists(network), "network {network} left behind");
 }
 
@@ -63,7 +88,9 @@ async fn pg_query(pg: &Container) -> anyhow::Result<(String, String, i32)> {
     tokio::time::timeout(CUT, async {
         let (client, connection) = tokio_postgres::connect(&config, tokio_postgres::NoTls).await?;
         tokio::spawn(connection);
-        let row = client.query_one("SELECT current_user::text, current_database()::text, 41 + 1", &[]).await?;
+        let row = client
+            .query_one("SELECT current_user::text, current_database()::text, 41 + 1", &[])
+            .await?;
         Ok((row.get(0), row.get(1), row.get(2)))
     })
     .await
@@ -121,56 +148,103 @@ async fn one_network_postgres_redis_by_name_and_faults_that_cut_and_heal() {
 
     let started = Instant::now();
     let env = quiet_environment().await;
-    let pg = env.run(ContainerSpec::postgres("postgres")).await.expect("postgres");
+    let pg = env
+        .run(ContainerSpec::postgres("postgres"))
+        .await
+        .expect("postgres");
     let pg_ready = started.elapsed();
-    eprintln!("measured: Environment::start to Postgres ready: {} ms", pg_ready.as_millis());
+    eprintln!(
+        "measured: Environment::start to Postgres ready: {} ms",
+        pg_ready.as_millis()
+    );
     // The budget is 5 s; the bound leaves room for a machine busy compiling, not for a regression.
-    assert!(pg_ready < Duration::from_secs(10), "Postgres took {pg_ready:?} to be ready");
+    assert!(
+        pg_ready < Duration::from_secs(10),
+        "Postgres took {pg_ready:?} to be ready"
+    );
 
     let (redis, client) =
-        tokio::try_join!(env.run(ContainerSpec::redis("redis")), env.run(sleeper("client"))).expect("redis and client");
+        tokio::try_join!(env.run(ContainerSpec::redis("redis")), env.run(sleeper("client")))
+            .expect("redis and client");
     assert!(env.network().starts_with("firedrill-"));
 
     // The official image's interface: user, password and database from POSTGRES_*.
     let answer = pg_query(&pg).await.expect("postgres answers from its host port");
     assert_eq!(answer, (POSTGRES_USER.to_string(), POSTGRES_DB.to_string(), 42));
-    assert_eq!(redis_ping(&redis).await.expect("redis answers from its host port"), "+PONG\r\n");
-    assert!(pg.logs().await.unwrap().contains("database system is ready to accept connections"));
+    assert_eq!(
+        redis_ping(&redis)
+            .await
+            .expect("redis answers from its host port"),
+        "+PONG\r\n"
+    );
+    assert!(pg
+        .logs()
+        .await
+        .unwrap()
+        .contains("database system is ready to accept connections"));
 
     // By DNS name, container to container.
-    assert_eq!(ping_by_name(&client).await.expect("client reaches redis by name"), "+PONG");
+    assert_eq!(
+        ping_by_name(&client).await.expect("client reaches redis by name"),
+        "+PONG"
+    );
     assert!(postgres_by_name(&client).await, "client reaches postgres by name");
     let resolved = client.exec(&["getent", "hosts", "postgres"]).await.unwrap();
     assert!(resolved.success() && !resolved.stdout.is_empty(), "{resolved:?}");
 
     // exec: exit code and both streams.
-    let out = client.exec(&["sh", "-c", "echo out; echo err >&2; exit 3"]).await.unwrap();
-    assert_eq!((out.exit_code, out.stdout.as_str(), out.stderr.as_str()), (3, "out\n", "err\n"));
+    let out = client
+        .exec(&["sh", "-c", "echo out; echo err >&2; exit 3"])
+        .await
+        .unwrap();
+    assert_eq!(
+        (out.exit_code, out.stdout.as_str(), out.stderr.as_str()),
+        (3, "out\n", "err\n")
+    );
 
     // Stopped: nothing answers, by host port or by name; started again: same host port, answers.
     let port = pg.host_port(5432).unwrap();
     pg.stop(Duration::from_secs(5)).await.unwrap();
     assert_eq!(pg.state().await.unwrap(), "exited");
     assert!(pg_query(&pg).await.is_err(), "a stopped postgres answered");
-    assert!(!postgres_by_name(&client).await, "a stopped postgres accepted a connection");
+    assert!(
+        !postgres_by_name(&client).await,
+        "a stopped postgres accepted a connection"
+    );
     let restart = pg.start().await.expect("postgres starts again");
-    eprintln!("measured: Postgres stop → start → ready: {} ms", restart.as_millis());
+    eprintln!(
+        "measured: Postgres stop → start → ready: {} ms",
+        restart.as_millis()
+    );
     assert_eq!(pg.host_port(5432).unwrap(), port);
-    eventually(HEAL, || pg_query(&pg)).await.expect("postgres answers after start");
+    eventually(HEAL, || pg_query(&pg))
+        .await
+        .expect("postgres answers after start");
 
     // Paused: connections hang (the timeout is the failure), then resume.
     pg.pause().await.unwrap();
     assert_eq!(pg.state().await.unwrap(), "paused");
     let hung = pg_query(&pg).await.expect_err("a paused postgres answered");
-    assert!(hung.to_string().contains("no answer"), "paused should hang, not refuse: {hung:#}");
+    assert!(
+        hung.to_string().contains("no answer"),
+        "paused should hang, not refuse: {hung:#}"
+    );
     pg.unpause().await.unwrap();
-    eventually(HEAL, || pg_query(&pg)).await.expect("postgres answers after unpause");
+    eventually(HEAL, || pg_query(&pg))
+        .await
+        .expect("postgres answers after unpause");
 
     // Cut from the network: the name stops resolving and the host port stops answering.
     pg.disconnect().await.unwrap();
     assert_eq!(pg.ip().await.unwrap(), None);
-    assert!(!postgres_by_name(&client).await, "a disconnected postgres was reachable by name");
-    assert!(pg_query(&pg).await.is_err(), "a disconnected postgres answered on its host port");
+    assert!(
+        !postgres_by_name(&client).await,
+        "a disconnected postgres was reachable by name"
+    );
+    assert!(
+        pg_query(&pg).await.is_err(),
+        "a disconnected postgres answered on its host port"
+    );
     pg.connect().await.unwrap();
     eventually(HEAL, || async {
         anyhow::ensure!(postgres_by_name(&client).await, "not by name yet");
@@ -178,25 +252,55 @@ async fn one_network_postgres_redis_by_name_and_faults_that_cut_and_heal() {
     })
     .await
     .expect("postgres reachable by name after reconnect");
-    eventually(HEAL, || pg_query(&pg)).await.expect("postgres answers on its host port after reconnect");
+    eventually(HEAL, || pg_query(&pg))
+        .await
+        .expect("postgres answers on its host port after reconnect");
 
     // Redis stopped and started: by name and from the host.
     redis.stop(Duration::from_secs(5)).await.unwrap();
     assert!(redis_ping(&redis).await.is_err(), "a stopped redis answered");
-    assert!(ping_by_name(&client).await.is_err(), "a stopped redis answered by name");
+    assert!(
+        ping_by_name(&client).await.is_err(),
+        "a stopped redis answered by name"
+    );
     redis.start().await.unwrap();
     assert_eq!(eventually(HEAL, || ping_by_name(&client)).await.unwrap(), "+PONG");
-    assert_eq!(eventually(HEAL, || redis_ping(&redis)).await.unwrap(), "+PONG\r\n");
+    assert_eq!(
+        eventually(HEAL, || redis_ping(&redis)).await.unwrap(),
+        "+PONG\r\n"
+    );
 
     // Waits with deadlines fail with what they saw.
-    let err = client.wait_for_log("never printed", Duration::from_millis(200)).await.unwrap_err();
+    let err = client
+        .wait_for_log("never printed", Duration::from_millis(200))
+        .await
+        .unwrap_err();
     assert!(err.to_string().contains("never printed"), "{err}");
     pg.wait_for_tcp(5432, Duration::from_secs(2)).await.unwrap();
+
+    // Postgres and Redis keep their data on anonymous volumes (as the official images do).
+    let volumes: Vec<String> = [pg.id(), redis.id()]
+        .iter()
+        .flat_map(|id| {
+            docker(&["inspect", "--format", "{{range .Mounts}}{{.Name}} {{end}}", id])
+                .split_whitespace()
+                .map(str::to_string)
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    assert_eq!(volumes.len(), 2, "{volumes:?}");
 
     let (run, network) = (env.run_id().to_string(), env.network().to_string());
     assert_eq!(containers_of(&run).len(), 3);
     env.shutdown().await.unwrap();
     assert_gone(&run, &network);
+    for volume in &volumes {
+        let left = Command::new("docker")
+            .args(["volume", "inspect", volume])
+            .output()
+            .unwrap();
+        assert!(!left.status.success(), "volume {volume} left behind");
+    }
 }
 
 #[tokio::test]
@@ -207,7 +311,8 @@ async fn a_panic_inside_the_test_body_leaves_nothing_behind() {
         let env = quiet_environment().await;
         env.run(sleeper("doomed")).await.unwrap();
         assert_eq!(containers_of(env.run_id()).len(), 1);
-        tx.send((env.run_id().to_string(), env.network().to_string())).unwrap();
+        tx.send((env.run_id().to_string(), env.network().to_string()))
+            .unwrap();
         panic!("a planted panic, with the environment alive");
     });
     let outcome = body.await.expect_err("the body panicked");
@@ -242,7 +347,10 @@ async fn images_build_is_idempotent_and_a_missing_engine_is_explained() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
     for tag in images::builtin_tags() {
-        assert!(stderr.contains(&format!("{tag}: up to date")), "{tag} rebuilt:\n{stderr}");
+        assert!(
+            stderr.contains(&format!("{tag}: up to date")),
+            "{tag} rebuilt:\n{stderr}"
+        );
     }
 
     let out = Command::new(bin)
@@ -252,7 +360,10 @@ async fn images_build_is_idempotent_and_a_missing_engine_is_explained() {
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
-    assert!(stderr.contains("dockerd") && stderr.contains("firedrill lint"), "{stderr}");
+    assert!(
+        stderr.contains("dockerd") && stderr.contains("firedrill lint"),
+        "{stderr}"
+    );
 }
 
 #[tokio::test]
@@ -266,14 +377,38 @@ async fn the_sweep_removes_leftovers_of_dead_owners_only() {
     let (dead, alive) = (format!("sweep-dead-{me}"), format!("sweep-alive-{me}"));
     let dead_network = format!("firedrill-{dead}");
     let run_label = |run: &str| format!("{RUN_LABEL}={run}");
-    docker(&["network", "create", "--label", &run_label(&dead), "--label", &format!("{OWNER_PID_LABEL}={dead_pid}"), &dead_network]);
     docker(&[
-        "run", "-d", "--network", &dead_network, "--label", &run_label(&dead),
-        "--label", &format!("{OWNER_PID_LABEL}={dead_pid}"), images::BASE, "sleep", "infinity",
+        "network",
+        "create",
+        "--label",
+        &run_label(&dead),
+        "--label",
+        &format!("{OWNER_PID_LABEL}={dead_pid}"),
+        &dead_network,
     ]);
     docker(&[
-        "run", "-d", "--label", &run_label(&alive), "--label", &format!("{OWNER_PID_LABEL}={me}"),
-        images::BASE, "sleep", "infinity",
+        "run",
+        "-d",
+        "--network",
+        &dead_network,
+        "--label",
+        &run_label(&dead),
+        "--label",
+        &format!("{OWNER_PID_LABEL}={dead_pid}"),
+        images::BASE,
+        "sleep",
+        "infinity",
+    ]);
+    docker(&[
+        "run",
+        "-d",
+        "--label",
+        &run_label(&alive),
+        "--label",
+        &format!("{OWNER_PID_LABEL}={me}"),
+        images::BASE,
+        "sleep",
+        "infinity",
     ]);
     struct RemoveAlive(Vec<String>);
     impl Drop for RemoveAlive {
@@ -287,10 +422,17 @@ async fn the_sweep_removes_leftovers_of_dead_owners_only() {
     assert_eq!(containers_of(&dead).len(), 1);
 
     let swept = sweep_stale(&connect().await.unwrap()).await.unwrap();
-    assert!(swept.runs.contains(&dead) && !swept.runs.contains(&alive), "{swept:?}");
+    assert!(
+        swept.runs.contains(&dead) && !swept.runs.contains(&alive),
+        "{swept:?}"
+    );
     assert!(swept.containers >= 1 && swept.networks >= 1, "{swept:?}");
     assert_gone(&dead, &dead_network);
-    assert_eq!(containers_of(&alive).len(), 1, "a live owner's container was swept");
+    assert_eq!(
+        containers_of(&alive).len(),
+        1,
+        "a live owner's container was swept"
+    );
 }
 
 /// Set in the child process the signal tests start (this same test binary).
@@ -324,7 +466,10 @@ fn start_child(test: &str) -> (std::process::Child, String, String) {
             return (child, run.to_string(), network.to_string());
         }
     }
-    panic!("the child ended without starting an environment: {:?}", child.wait());
+    panic!(
+        "the child ended without starting an environment: {:?}",
+        child.wait()
+    );
 }
 
 fn wait_with_deadline(child: &mut std::process::Child, within: Duration) -> std::process::ExitStatus {

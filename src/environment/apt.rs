@@ -38,9 +38,11 @@ pub fn read_sources(etc_apt: &Path) -> Result<Vec<AptSource>> {
         let mut names: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
         names.sort();
         // apt itself reads only these two extensions; `*.disabled` and friends stay ignored.
-        files.extend(names.into_iter().filter(|p| {
-            matches!(p.extension().and_then(|e| e.to_str()), Some("list" | "sources"))
-        }));
+        files.extend(
+            names
+                .into_iter()
+                .filter(|p| matches!(p.extension().and_then(|e| e.to_str()), Some("list" | "sources"))),
+        );
     }
     let mut sources = Vec::new();
     for file in files {
@@ -71,10 +73,11 @@ pub fn machine_mirror() -> Result<Mirror> {
 /// the updates/security sources beside it.
 pub fn choose_mirror(sources: &[AptSource]) -> Result<Mirror> {
     let serves = |s: &AptSource, suite: &str| s.suites.iter().any(|x| x == suite);
-    let main = sources
-        .iter()
-        .find(|s| serves(s, SUITE))
-        .or_else(|| sources.iter().find(|s| s.uri.trim_end_matches('/').ends_with("/debian")));
+    let main = sources.iter().find(|s| serves(s, SUITE)).or_else(|| {
+        sources
+            .iter()
+            .find(|s| s.uri.trim_end_matches('/').ends_with("/debian"))
+    });
     let Some(main) = main else {
         bail!(
             "no Debian mirror in /etc/apt/sources.list or /etc/apt/sources.list.d/*.sources: add one \
@@ -88,7 +91,10 @@ pub fn choose_mirror(sources: &[AptSource]) -> Result<Mirror> {
             lines.push(format!("deb {} {extra} main", s.uri.trim_end_matches('/')));
         }
     }
-    Ok(Mirror { uri: main_uri, sources_list: lines.join("\n") + "\n" })
+    Ok(Mirror {
+        uri: main_uri,
+        sources_list: lines.join("\n") + "\n",
+    })
 }
 
 fn parse_one_line(text: &str, file: &Path) -> Vec<AptSource> {
@@ -107,7 +113,9 @@ fn parse_one_line(text: &str, file: &Path) -> Vec<AptSource> {
             }
         }
         let mut words = rest.split_whitespace();
-        let (Some(uri), Some(suite)) = (words.next(), words.next()) else { continue };
+        let (Some(uri), Some(suite)) = (words.next(), words.next()) else {
+            continue;
+        };
         out.push(AptSource {
             uri: uri.to_string(),
             suites: vec![suite.to_string()],
@@ -131,7 +139,10 @@ fn parse_deb822(text: &str, file: &Path) -> Vec<AptSource> {
         if !field("Types").iter().any(|t| t == "deb") {
             continue;
         }
-        if field("Enabled").first().is_some_and(|v| v.eq_ignore_ascii_case("no")) {
+        if field("Enabled")
+            .first()
+            .is_some_and(|v| v.eq_ignore_ascii_case("no"))
+        {
             continue;
         }
         let suites = field("Suites");

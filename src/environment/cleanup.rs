@@ -25,7 +25,10 @@ pub fn labels(run: &str) -> HashMap<String, String> {
     HashMap::from([
         (RUN_LABEL.to_string(), run.to_string()),
         (OWNER_PID_LABEL.to_string(), me.pid.to_string()),
-        (OWNER_START_LABEL.to_string(), me.start.unwrap_or_default().to_string()),
+        (
+            OWNER_START_LABEL.to_string(),
+            me.start.unwrap_or_default().to_string(),
+        ),
         (OWNER_NS_LABEL.to_string(), me.namespace.unwrap_or_default()),
     ])
 }
@@ -40,7 +43,11 @@ struct Owner {
 impl Owner {
     fn current() -> Owner {
         let pid = std::process::id();
-        Owner { pid, start: process_start(pid), namespace: pid_namespace() }
+        Owner {
+            pid,
+            start: process_start(pid),
+            namespace: pid_namespace(),
+        }
     }
 }
 
@@ -53,7 +60,9 @@ fn process_start(pid: u32) -> Option<u64> {
 }
 
 fn pid_namespace() -> Option<String> {
-    std::fs::read_link("/proc/self/ns/pid").ok().map(|p| p.to_string_lossy().into_owned())
+    std::fs::read_link("/proc/self/ns/pid")
+        .ok()
+        .map(|p| p.to_string_lossy().into_owned())
 }
 
 /// Whether the process the labels name is gone. Labels from another pid namespace, or without
@@ -63,7 +72,10 @@ fn owner_is_dead(labels: &HashMap<String, String>) -> bool {
         return false;
     };
     let here = pid_namespace().unwrap_or_default();
-    if labels.get(OWNER_NS_LABEL).is_some_and(|ns| !ns.is_empty() && *ns != here) {
+    if labels
+        .get(OWNER_NS_LABEL)
+        .is_some_and(|ns| !ns.is_empty() && *ns != here)
+    {
         return false;
     }
     match process_start(pid) {
@@ -116,14 +128,21 @@ pub async fn sweep_stale(docker: &Docker) -> Result<Swept> {
 pub async fn remove_run(docker: &Docker, run: &str) -> Result<(usize, usize)> {
     let filter = format!("{RUN_LABEL}={run}");
     let containers = list_containers(docker, &filter).await?;
-    let removals = containers.iter().filter_map(|c| c.id.clone()).map(|id| async move {
-        let options = RemoveContainerOptions { force: true, v: true, ..Default::default() };
-        match docker.remove_container(&id, Some(options)).await {
-            Ok(()) => Ok(()),
-            Err(e) if is_not_found(&e) => Ok(()),
-            Err(e) => Err(anyhow!("removing container {id}: {e}")),
-        }
-    });
+    let removals = containers
+        .iter()
+        .filter_map(|c| c.id.clone())
+        .map(|id| async move {
+            let options = RemoveContainerOptions {
+                force: true,
+                v: true,
+                ..Default::default()
+            };
+            match docker.remove_container(&id, Some(options)).await {
+                Ok(()) => Ok(()),
+                Err(e) if is_not_found(&e) => Ok(()),
+                Err(e) => Err(anyhow!("removing container {id}: {e}")),
+            }
+        });
     for result in futures_util::future::join_all(removals).await {
         result?;
     }
@@ -152,7 +171,9 @@ pub async fn remove_run(docker: &Docker, run: &str) -> Result<(usize, usize)> {
 pub fn remove_run_blocking(run: &str) -> Result<()> {
     let run = run.to_string();
     std::thread::spawn(move || -> Result<()> {
-        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
         runtime.block_on(async {
             let docker = super::docker::connect().await?;
             remove_run(&docker, &run).await.map(|_| ())
@@ -163,7 +184,10 @@ pub fn remove_run_blocking(run: &str) -> Result<()> {
 }
 
 fn is_not_found(e: &bollard::errors::Error) -> bool {
-    matches!(e, bollard::errors::Error::DockerResponseServerError { status_code: 404, .. })
+    matches!(
+        e,
+        bollard::errors::Error::DockerResponseServerError { status_code: 404, .. }
+    )
 }
 
 async fn list_containers(docker: &Docker, label: &str) -> Result<Vec<bollard::models::ContainerSummary>> {
@@ -176,8 +200,9 @@ async fn list_containers(docker: &Docker, label: &str) -> Result<Vec<bollard::mo
 }
 
 async fn list_networks(docker: &Docker, label: &str) -> Result<Vec<bollard::models::Network>> {
-    let options =
-        ListNetworksOptions { filters: Some(HashMap::from([("label".to_string(), vec![label.to_string()])])) };
+    let options = ListNetworksOptions {
+        filters: Some(HashMap::from([("label".to_string(), vec![label.to_string()])])),
+    };
     Ok(docker.list_networks(Some(options)).await?)
 }
 
@@ -188,7 +213,10 @@ fn live_runs() -> &'static Mutex<HashSet<String>> {
 }
 
 pub(crate) fn register(run: &str) {
-    live_runs().lock().unwrap_or_else(|e| e.into_inner()).insert(run.to_string());
+    live_runs()
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(run.to_string());
 }
 
 pub(crate) fn unregister(run: &str) {
@@ -201,38 +229,45 @@ pub(crate) fn install_signal_cleanup() {
     static INSTALLED: OnceLock<()> = OnceLock::new();
     INSTALLED.get_or_init(|| {
         let (ready_tx, ready_rx) = std::sync::mpsc::channel();
-        let spawned = std::thread::Builder::new().name("firedrill-signals".into()).spawn(move || {
-            let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
-                let _ = ready_tx.send(());
-                return;
-            };
-            runtime.block_on(async move {
-                use tokio::signal::unix::{signal, SignalKind};
-                let (Ok(mut int), Ok(mut term)) =
-                    (signal(SignalKind::interrupt()), signal(SignalKind::terminate()))
-                else {
+        let spawned = std::thread::Builder::new()
+            .name("firedrill-signals".into())
+            .spawn(move || {
+                let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
                     let _ = ready_tx.send(());
                     return;
                 };
-                let _ = ready_tx.send(());
-                let code = tokio::select! {
-                    _ = int.recv() => 130,
-                    _ = term.recv() => 143,
-                };
-                let runs: Vec<String> = live_runs().lock().unwrap_or_else(|e| e.into_inner()).iter().cloned().collect();
-                if !runs.is_empty() {
-                    eprintln!("firedrill: interrupted; removing the drill's containers and networks");
-                    if let Ok(docker) = super::docker::connect().await {
-                        for run in &runs {
-                            if let Err(e) = remove_run(&docker, run).await {
-                                eprintln!("firedrill: cleaning run {run}: {e:#}");
+                runtime.block_on(async move {
+                    use tokio::signal::unix::{signal, SignalKind};
+                    let (Ok(mut int), Ok(mut term)) =
+                        (signal(SignalKind::interrupt()), signal(SignalKind::terminate()))
+                    else {
+                        let _ = ready_tx.send(());
+                        return;
+                    };
+                    let _ = ready_tx.send(());
+                    let code = tokio::select! {
+                        _ = int.recv() => 130,
+                        _ = term.recv() => 143,
+                    };
+                    let runs: Vec<String> = live_runs()
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .iter()
+                        .cloned()
+                        .collect();
+                    if !runs.is_empty() {
+                        eprintln!("firedrill: interrupted; removing the drill's containers and networks");
+                        if let Ok(docker) = super::docker::connect().await {
+                            for run in &runs {
+                                if let Err(e) = remove_run(&docker, run).await {
+                                    eprintln!("firedrill: cleaning run {run}: {e:#}");
+                                }
                             }
                         }
                     }
-                }
-                std::process::exit(code);
+                    std::process::exit(code);
+                });
             });
-        });
         // Handlers are in place before the first container exists.
         if spawned.is_ok() {
             let _ = ready_rx.recv();

@@ -81,7 +81,9 @@ impl ContainerSpec {
             .env("POSTGRES_PASSWORD", POSTGRES_PASSWORD)
             .env("POSTGRES_DB", POSTGRES_DB)
             .port(5432)
-            .ready(Ready::Log("database system is ready to accept connections".into()))
+            .ready(Ready::Log(
+                "database system is ready to accept connections".into(),
+            ))
             .ready(Ready::Tcp(5432))
     }
 
@@ -190,13 +192,19 @@ impl Container {
     /// The host port a published container port is mapped to (on 127.0.0.1).
     pub fn host_port(&self, container_port: u16) -> Result<u16> {
         self.host_ports.get(&container_port).copied().ok_or_else(|| {
-            anyhow!("{}: port {container_port} is not published; add it with ContainerSpec::port", self.spec.name)
+            anyhow!(
+                "{}: port {container_port} is not published; add it with ContainerSpec::port",
+                self.spec.name
+            )
         })
     }
 
     /// `127.0.0.1:<host port>` for firedrill's own load and probes.
     pub fn host_addr(&self, container_port: u16) -> Result<SocketAddr> {
-        Ok(SocketAddr::from(([127, 0, 0, 1], self.host_port(container_port)?)))
+        Ok(SocketAddr::from((
+            [127, 0, 0, 1],
+            self.host_port(container_port)?,
+        )))
     }
 
     /// `http://127.0.0.1:<host port><path>`.
@@ -228,14 +236,25 @@ impl Container {
 
     /// `docker stop` with this grace period (then SIGKILL).
     pub async fn stop(&self, grace: Duration) -> Result<()> {
-        let options = StopContainerOptions { t: Some(grace.as_secs().try_into().unwrap_or(i32::MAX)), signal: None };
-        self.docker.stop_container(&self.id, Some(options)).await.with_context(|| format!("stopping {}", self.spec.name))
+        let options = StopContainerOptions {
+            t: Some(grace.as_secs().try_into().unwrap_or(i32::MAX)),
+            signal: None,
+        };
+        self.docker
+            .stop_container(&self.id, Some(options))
+            .await
+            .with_context(|| format!("stopping {}", self.spec.name))
     }
 
     /// Sends a signal (`SIGKILL`, `SIGTERM`, ...) to the main process.
     pub async fn kill(&self, signal: &str) -> Result<()> {
-        let options = KillContainerOptions { signal: signal.to_string() };
-        self.docker.kill_container(&self.id, Some(options)).await.with_context(|| format!("killing {}", self.spec.name))
+        let options = KillContainerOptions {
+            signal: signal.to_string(),
+        };
+        self.docker
+            .kill_container(&self.id, Some(options))
+            .await
+            .with_context(|| format!("killing {}", self.spec.name))
     }
 
     /// Starts it again and waits until its readiness conditions hold (counting log lines
@@ -243,23 +262,35 @@ impl Container {
     pub async fn start(&self) -> Result<Duration> {
         let mark = self.log_mark().await?;
         let started = Instant::now();
-        self.docker.start_container(&self.id, None).await.with_context(|| format!("starting {}", self.spec.name))?;
+        self.docker
+            .start_container(&self.id, None)
+            .await
+            .with_context(|| format!("starting {}", self.spec.name))?;
         self.wait_ready(mark, started + self.spec.ready_timeout).await?;
         Ok(started.elapsed())
     }
 
     /// Freezes every process (SIGSTOP through the cgroup freezer): connections hang, nothing errors.
     pub async fn pause(&self) -> Result<()> {
-        self.docker.pause_container(&self.id).await.with_context(|| format!("pausing {}", self.spec.name))
+        self.docker
+            .pause_container(&self.id)
+            .await
+            .with_context(|| format!("pausing {}", self.spec.name))
     }
 
     pub async fn unpause(&self) -> Result<()> {
-        self.docker.unpause_container(&self.id).await.with_context(|| format!("unpausing {}", self.spec.name))
+        self.docker
+            .unpause_container(&self.id)
+            .await
+            .with_context(|| format!("unpausing {}", self.spec.name))
     }
 
     /// Cuts it from the drill network (its DNS name stops resolving; published ports go too).
     pub async fn disconnect(&self) -> Result<()> {
-        let request = NetworkDisconnectRequest { container: self.id.clone(), force: Some(true) };
+        let request = NetworkDisconnectRequest {
+            container: self.id.clone(),
+            force: Some(true),
+        };
         self.docker
             .disconnect_network(&self.network, request)
             .await
@@ -270,7 +301,10 @@ impl Container {
     pub async fn connect(&self) -> Result<()> {
         let request = NetworkConnectRequest {
             container: self.id.clone(),
-            endpoint_config: Some(EndpointSettings { aliases: Some(vec![self.spec.name.clone()]), ..Default::default() }),
+            endpoint_config: Some(EndpointSettings {
+                aliases: Some(vec![self.spec.name.clone()]),
+                ..Default::default()
+            }),
         };
         self.docker
             .connect_network(&self.network, request)
@@ -297,8 +331,11 @@ impl Container {
             .with_context(what)?;
         let mut stdout = Vec::new();
         let mut stderr = Vec::new();
-        if let StartExecResults::Attached { mut output, .. } =
-            self.docker.start_exec(&created.id, None).await.with_context(what)?
+        if let StartExecResults::Attached { mut output, .. } = self
+            .docker
+            .start_exec(&created.id, None)
+            .await
+            .with_context(what)?
         {
             while let Some(chunk) = output.next().await {
                 match chunk.with_context(what)? {
@@ -331,7 +368,12 @@ impl Container {
     }
 
     /// Waits until a line after `mark` contains `needle`.
-    pub async fn wait_for_log_since(&self, mark: LogMark, needle: &str, timeout: Duration) -> Result<Duration> {
+    pub async fn wait_for_log_since(
+        &self,
+        mark: LogMark,
+        needle: &str,
+        timeout: Duration,
+    ) -> Result<Duration> {
         let started = Instant::now();
         let deadline = started + timeout;
         loop {
@@ -359,16 +401,26 @@ impl Container {
                 return Ok(started.elapsed());
             }
             if Instant::now() >= deadline {
-                bail!("{}: port {container_port} accepted no connection within {timeout:?}", self.spec.name);
+                bail!(
+                    "{}: port {container_port} accepted no connection within {timeout:?}",
+                    self.spec.name
+                );
             }
             tokio::time::sleep(POLL).await;
         }
     }
 
     /// Waits until `GET path` on the published `container_port` answers 2xx.
-    pub async fn wait_for_http(&self, container_port: u16, path: &str, timeout: Duration) -> Result<Duration> {
+    pub async fn wait_for_http(
+        &self,
+        container_port: u16,
+        path: &str,
+        timeout: Duration,
+    ) -> Result<Duration> {
         let url = self.http_url(container_port, path)?;
-        let client = reqwest::Client::builder().timeout(Duration::from_secs(1)).build()?;
+        let client = reqwest::Client::builder()
+            .timeout(Duration::from_secs(1))
+            .build()?;
         let started = Instant::now();
         let deadline = started + timeout;
         loop {
@@ -378,16 +430,25 @@ impl Container {
                 Err(e) => e.to_string(),
             };
             if Instant::now() >= deadline {
-                bail!("{}: GET {url} gave no 2xx within {timeout:?} (last: {last})", self.spec.name);
+                bail!(
+                    "{}: GET {url} gave no 2xx within {timeout:?} (last: {last})",
+                    self.spec.name
+                );
             }
             tokio::time::sleep(POLL).await;
         }
     }
 
     async fn tcp_answers(&self, container_port: u16) -> bool {
-        let Ok(Some(ip)) = self.ip().await else { return false };
+        let Ok(Some(ip)) = self.ip().await else {
+            return false;
+        };
         matches!(
-            tokio::time::timeout(Duration::from_millis(500), tokio::net::TcpStream::connect((ip, container_port))).await,
+            tokio::time::timeout(
+                Duration::from_millis(500),
+                tokio::net::TcpStream::connect((ip, container_port))
+            )
+            .await,
             Ok(Ok(_))
         )
     }
@@ -395,7 +456,9 @@ impl Container {
     /// Every readiness condition, polled until `deadline`; fails at once if the container exits.
     pub(crate) async fn wait_ready(&self, mark: LogMark, deadline: Instant) -> Result<()> {
         let mut pending: Vec<&Ready> = self.spec.ready.iter().collect();
-        let http = reqwest::Client::builder().timeout(Duration::from_secs(1)).build()?;
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(1))
+            .build()?;
         loop {
             let mut still = Vec::new();
             let lines = self.log_lines().await?;
@@ -441,13 +504,25 @@ impl Container {
     }
 
     async fn log_lines(&self) -> Result<Vec<String>> {
-        let options = LogsOptions { stdout: true, stderr: true, tail: "all".into(), ..Default::default() };
+        let options = LogsOptions {
+            stdout: true,
+            stderr: true,
+            tail: "all".into(),
+            ..Default::default()
+        };
         let mut stream = self.docker.logs(&self.id, Some(options));
         let mut text = Vec::new();
         while let Some(chunk) = stream.next().await {
-            text.extend_from_slice(chunk.with_context(|| format!("reading the logs of {}", self.spec.name))?.as_ref());
+            text.extend_from_slice(
+                chunk
+                    .with_context(|| format!("reading the logs of {}", self.spec.name))?
+                    .as_ref(),
+            );
         }
-        Ok(String::from_utf8_lossy(&text).lines().map(str::to_string).collect())
+        Ok(String::from_utf8_lossy(&text)
+            .lines()
+            .map(str::to_string)
+            .collect())
     }
 }
 

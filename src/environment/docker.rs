@@ -19,7 +19,10 @@ pub struct NoEngine {
 
 /// The engine address in use: `DOCKER_HOST`, else the local socket.
 pub fn endpoint() -> String {
-    std::env::var("DOCKER_HOST").ok().filter(|h| !h.is_empty()).unwrap_or_else(|| "unix:///var/run/docker.sock".into())
+    std::env::var("DOCKER_HOST")
+        .ok()
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "unix:///var/run/docker.sock".into())
 }
 
 /// An API client that has talked to the engine once (version negotiated: the engine may be
@@ -35,8 +38,15 @@ pub async fn connect_to(address: &str) -> Result<Docker> {
 }
 
 async fn verified(docker: Result<Docker, bollard::errors::Error>, endpoint: String) -> Result<Docker> {
-    let no_engine = |e: bollard::errors::Error| NoEngine { endpoint: endpoint.clone(), detail: format!(" ({e})") };
-    let docker = docker.map_err(no_engine)?.negotiate_version().await.map_err(no_engine)?;
+    let no_engine = |e: bollard::errors::Error| NoEngine {
+        endpoint: endpoint.clone(),
+        detail: format!(" ({e})"),
+    };
+    let docker = docker
+        .map_err(no_engine)?
+        .negotiate_version()
+        .await
+        .map_err(no_engine)?;
     docker.ping().await.map_err(no_engine)?;
     Ok(docker)
 }
@@ -67,7 +77,11 @@ pub fn require_engine_cli() -> Result<()> {
         let detail = detail.lines().last().unwrap_or("").trim();
         return Err(NoEngine {
             endpoint: endpoint(),
-            detail: if detail.is_empty() { String::new() } else { format!(" ({detail})") },
+            detail: if detail.is_empty() {
+                String::new()
+            } else {
+                format!(" ({detail})")
+            },
         }
         .into());
     }
@@ -78,10 +92,17 @@ pub fn require_engine_cli() -> Result<()> {
 mod tests {
     #[tokio::test]
     async fn no_engine_says_how_to_start_one() {
-        let err = super::connect_to("unix:///nonexistent/firedrill-test.sock").await.unwrap_err();
+        let err = super::connect_to("unix:///nonexistent/firedrill-test.sock")
+            .await
+            .unwrap_err();
         let text = err.to_string();
         assert!(err.downcast_ref::<super::NoEngine>().is_some(), "{text}");
-        for needle in ["unix:///nonexistent/firedrill-test.sock", "dockerd", "DOCKER_HOST", "firedrill lint"] {
+        for needle in [
+            "unix:///nonexistent/firedrill-test.sock",
+            "dockerd",
+            "DOCKER_HOST",
+            "firedrill lint",
+        ] {
             assert!(text.contains(needle), "{needle} missing from: {text}");
         }
     }

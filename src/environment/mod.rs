@@ -17,12 +17,18 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{anyhow, Context, Result};
-use bollard::models::{ContainerCreateBody, EndpointSettings, HostConfig, NetworkCreateRequest, NetworkingConfig, PortBinding};
+use bollard::models::{
+    ContainerCreateBody, EndpointSettings, HostConfig, NetworkCreateRequest, NetworkingConfig, PortBinding,
+};
 use bollard::query_parameters::CreateContainerOptions;
 use bollard::Docker;
 
-pub use cleanup::{sweep_stale, Swept, OWNER_NS_LABEL, OWNER_PID_LABEL, OWNER_START_LABEL, RUN_LABEL, SERVICE_LABEL};
-pub use container::{Container, ContainerSpec, ExecOutput, LogMark, Ready, POSTGRES_DB, POSTGRES_PASSWORD, POSTGRES_USER};
+pub use cleanup::{
+    sweep_stale, Swept, OWNER_NS_LABEL, OWNER_PID_LABEL, OWNER_START_LABEL, RUN_LABEL, SERVICE_LABEL,
+};
+pub use container::{
+    Container, ContainerSpec, ExecOutput, LogMark, Ready, POSTGRES_DB, POSTGRES_PASSWORD, POSTGRES_USER,
+};
 pub use docker::{connect, connect_to, NoEngine};
 
 /// How an environment starts.
@@ -38,7 +44,11 @@ pub struct Options {
 
 impl Default for Options {
     fn default() -> Options {
-        Options { run_id: None, clean_on_signal: true, sweep: true }
+        Options {
+            run_id: None,
+            clean_on_signal: true,
+            sweep: true,
+        }
     }
 }
 
@@ -64,7 +74,9 @@ impl Environment {
         let started = Instant::now();
         let docker = docker::connect().await?;
         if options.sweep {
-            let swept = sweep_stale(&docker).await.context("sweeping leftovers of earlier runs")?;
+            let swept = sweep_stale(&docker)
+                .await
+                .context("sweeping leftovers of earlier runs")?;
             if swept.containers + swept.networks > 0 {
                 eprintln!(
                     "firedrill: removed {} container(s) and {} network(s) left by dead runs ({})",
@@ -81,7 +93,14 @@ impl Environment {
         }
         cleanup::register(&run_id);
         // From here on, Drop cleans whatever exists.
-        let env = Environment { docker, run_id, network, containers: Mutex::new(Vec::new()), started, closed: false };
+        let env = Environment {
+            docker,
+            run_id,
+            network,
+            containers: Mutex::new(Vec::new()),
+            started,
+            closed: false,
+        };
         env.docker
             .create_network(NetworkCreateRequest {
                 name: env.network.clone(),
@@ -115,7 +134,12 @@ impl Environment {
 
     /// A container started earlier, by DNS name.
     pub fn container(&self, name: &str) -> Option<Container> {
-        self.containers.lock().unwrap_or_else(|e| e.into_inner()).iter().find(|c| c.name() == name).cloned()
+        self.containers
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .find(|c| c.name() == name)
+            .cloned()
     }
 
     /// Starts a container on the network (building a missing built-in image first) and waits
@@ -151,7 +175,10 @@ impl Environment {
         let port_bindings = host_ports
             .iter()
             .map(|(container, host)| {
-                let binding = PortBinding { host_ip: Some("127.0.0.1".into()), host_port: Some(host.to_string()) };
+                let binding = PortBinding {
+                    host_ip: Some("127.0.0.1".into()),
+                    host_port: Some(host.to_string()),
+                };
                 (format!("{container}/tcp"), Some(vec![binding]))
             })
             .collect();
@@ -175,7 +202,10 @@ impl Environment {
             networking_config: Some(NetworkingConfig {
                 endpoints_config: Some(HashMap::from([(
                     self.network.clone(),
-                    EndpointSettings { aliases: Some(vec![spec.name.clone()]), ..Default::default() },
+                    EndpointSettings {
+                        aliases: Some(vec![spec.name.clone()]),
+                        ..Default::default()
+                    },
                 )])),
             }),
             ..Default::default()
@@ -200,12 +230,25 @@ impl Environment {
         if let Err(e) = start {
             let _ = self
                 .docker
-                .remove_container(&created.id, Some(bollard::query_parameters::RemoveContainerOptions { force: true, v: true, ..Default::default() }))
+                .remove_container(
+                    &created.id,
+                    Some(bollard::query_parameters::RemoveContainerOptions {
+                        force: true,
+                        v: true,
+                        ..Default::default()
+                    }),
+                )
                 .await;
-            return Err(anyhow::Error::new(e).context(format!("starting container {} from {}", spec.name, spec.image)));
+            return Err(anyhow::Error::new(e)
+                .context(format!("starting container {} from {}", spec.name, spec.image)));
         }
-        self.containers.lock().unwrap_or_else(|e| e.into_inner()).push(container.clone());
-        container.wait_ready(LogMark::default(), Instant::now() + spec.ready_timeout).await?;
+        self.containers
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(container.clone());
+        container
+            .wait_ready(LogMark::default(), Instant::now() + spec.ready_timeout)
+            .await?;
         Ok(container)
     }
 
@@ -236,8 +279,16 @@ impl Drop for Environment {
 /// `<seconds since epoch, base 36>-<pid>-<counter>`: unique per process and sortable.
 fn new_run_id() -> String {
     static COUNTER: AtomicU32 = AtomicU32::new(0);
-    let secs = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
-    format!("{}-{}-{}", base36(secs), std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed))
+    let secs = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    format!(
+        "{}-{}-{}",
+        base36(secs),
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    )
 }
 
 fn base36(mut n: u64) -> String {
@@ -255,7 +306,15 @@ fn base36(mut n: u64) -> String {
 }
 
 fn sanitize(name: &str) -> String {
-    name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.' { c } else { '-' }).collect()
+    name.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect()
 }
 
 fn free_local_port() -> Result<u16> {
