@@ -56,7 +56,7 @@ impl fmt::Display for Quantity {
         match self {
             Quantity::Percent(p) => write!(f, "{} %", trim_float(p.0)),
             Quantity::Duration(d) => f.write_str(&format_duration(*d)),
-            Quantity::Rate(r) => write!(f, "{} /s", trim_float(r.per_second)),
+            Quantity::Rate(r) => f.write_str(&format_rate(*r)),
             Quantity::Size(s) => f.write_str(&format_size(*s)),
             Quantity::Number(n) => f.write_str(&trim_float(*n)),
         }
@@ -102,6 +102,15 @@ pub fn format_duration(d: Duration) -> String {
         }
     }
     parts.join(" ")
+}
+
+/// `80/s`, or `10/min` for a slow rate that is a whole number per minute (`0.1667/s` reads badly).
+pub fn format_rate(r: Rate) -> String {
+    let per_minute = r.per_second * 60.0;
+    if r.per_second < 1.0 && r.per_second > 0.0 && (per_minute - per_minute.round()).abs() < 1e-9 {
+        return format!("{}/min", trim_float(per_minute));
+    }
+    format!("{}/s", trim_float(r.per_second))
 }
 
 pub fn format_size(s: Size) -> String {
@@ -333,14 +342,110 @@ fn unit_match(s: &str, unit: &str) -> Option<usize> {
 }
 
 /// `15 minutos`, `15min`, `1,5 h`, `500 ms`, `0`: a duration at the start of `s`. A bare `0`
-/// is zero. Returns the duration and the bytes consumed.
+/// is zero. Returns the duration and the bytes consumed. Business days (`1 día laborable`) are
+/// not a clock duration and give `None`: see [`parse_deadline_prefix`].
 pub fn parse_duration_prefix(s: &str) -> Option<(Duration, usize)> {
     let (value, n) = parse_number(s)?;
     match parse_unit(&s[n..], DURATION_UNITS) {
+        Some((factor, m)) if factor == 86_400.0 && business_qualifier(&s[n + m..]).is_some() => None,
         Some((factor, m)) => Some((Duration::from_secs_f64(value * factor), n + m)),
         None if value == 0.0 => Some((Duration::ZERO, n)),
         None => None,
     }
+}
+
+/// `laborable`, `hábiles`, `laborales` right after a day unit (`días laborables`): the bytes of
+/// the qualifier with the space before it.
+fn business_qualifier(s: &str) -> Option<usize> {
+    if !s.starts_with(char::is_whitespace) {
+        return None;
+    }
+    const WORDS: &[(&str, f64)] =
+        &[("laborables", 1.0), ("laborable", 1.0), ("laborales", 1.0), ("laboral", 1.0), ("hábiles", 1.0), ("hábil", 1.0), ("habiles", 1.0), ("habil", 1.0)];
+    parse_unit(s, WORDS).map(|(_, n)| n)
+}
+
+/// How long a promise allows: clock time, or business days, which skip weekends and holidays and
+/// so are no fixed number of seconds (`1 business day` from a Friday evening ends on Monday).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Deadline {
+    Clock(Duration),
+    BusinessDays(f64),
+}
+
+impl Deadline {
+    /// The clock duration, when the deadline is one.
+    pub fn clock(&self) -> Option<Duration> {
+        match self {
+            Deadline::Clock(d) => Some(*d),
+            Deadline::BusinessDays(_) => None,
+        }
+    }
+}
+
+impl fmt::Display for Deadline {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Deadline::Clock(d) => f.write_str(&format_duration(*d)),
+            Deadline::BusinessDays(n) if *n == 1.0 => f.write_str("1 business day"),
+            Deadline::BusinessDays(n) => write!(f, "{} business days", trim_float(*n)),
+        }
+    }
+}
+
+impl serde::Serialize for Deadline {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+const BUSINESS_DAY_UNITS: &[(&str, f64)] = &[
+    ("business days", 1.0),
+    ("business day", 1.0),
+    ("business-days", 1.0),
+    ("business-day", 1.0),
+    ("working days", 1.0),
+    ("working day", 1.0),
+    ("work days", 1.0),
+    ("work day", 1.0),
+    ("workdays", 1.0),
+    ("workday", 1.0),
+];
+
+/// `1 business day`, `5 working days`, `2 días laborables`, `3 días hábiles`: a number of business
+/// days at the start of `s`, and the bytes consumed.
+pub fn parse_business_days_prefix(s: &str) -> Option<(f64, usize)> {
+    let (value, n) = parse_number(s)?;
+    let rest = &s[n..];
+    if let Some((_, m)) = parse_unit(rest, BUSINESS_DAY_UNITS) {
+        return Some((value, n + m));
+    }
+    let (_, m) = parse_unit(rest, &[("días", 1.0), ("día", 1.0), ("dias", 1.0), ("dia", 1.0)])?;
+    business_qualifier(&rest[m..]).map(|q| (value, n + m + q))
+}
+
+/// A deadline at the start of `s`: business days, or a clock duration.
+pub fn parse_deadline_prefix(s: &str) -> Option<(Deadline, usize)> {
+    if let Some((days, n)) = parse_business_days_prefix(s) {
+        return Some((Deadline::BusinessDays(days), n));
+    }
+    parse_duration_prefix(s).map(|(d, n)| (Deadline::Clock(d), n))
+}
+
+/// `1-3 business days`, `2 a 5 días hábiles`, or any [`parse_duration_range`]: (low, high).
+pub fn parse_deadline_range(s: &str) -> Option<(Deadline, Deadline)> {
+    let t = s.trim();
+    if let Some((days, _)) = parse_business_days_prefix(t) {
+        return Some((Deadline::BusinessDays(days), Deadline::BusinessDays(days)));
+    }
+    if let Some((a, n)) = parse_number(t) {
+        if let Some(rest) = strip_range_sep(t[n..].trim_start()) {
+            if let Some((b, _)) = parse_business_days_prefix(rest) {
+                return Some((Deadline::BusinessDays(a), Deadline::BusinessDays(b)));
+            }
+        }
+    }
+    parse_duration_range(t).map(|(a, b)| (Deadline::Clock(a), Deadline::Clock(b)))
 }
 
 /// The first duration anywhere in `s`, with its byte range.
@@ -538,6 +643,27 @@ mod tests {
     }
 
     #[test]
+    fn business_days_are_deadlines_not_clock_durations() {
+        assert_eq!(parse_deadline_prefix("1 business day").unwrap().0, Deadline::BusinessDays(1.0));
+        assert_eq!(parse_deadline_prefix("5 Working Days").unwrap().0, Deadline::BusinessDays(5.0));
+        assert_eq!(parse_deadline_prefix("1 día laborable").unwrap().0, Deadline::BusinessDays(1.0));
+        assert_eq!(parse_deadline_prefix("3 días hábiles").unwrap(), (Deadline::BusinessDays(3.0), "3 días hábiles".len()));
+        assert_eq!(parse_deadline_prefix("2 dias habiles").unwrap().0, Deadline::BusinessDays(2.0));
+        assert_eq!(parse_deadline_prefix("4 h").unwrap().0, Deadline::Clock(Duration::from_secs(4 * 3600)));
+        assert_eq!(parse_deadline_range("1-3 business days"), Some((Deadline::BusinessDays(1.0), Deadline::BusinessDays(3.0))));
+        assert_eq!(parse_deadline_range("2 a 5 días laborables"), Some((Deadline::BusinessDays(2.0), Deadline::BusinessDays(5.0))));
+        // A business day is no fixed number of seconds: the clock parsers stay silent.
+        assert!(parse_duration_prefix("1 día laborable").is_none());
+        assert!(find_duration("5 días hábiles").is_none());
+        assert!(parse_duration_range("1 business day").is_none());
+        assert!(parse_deadline_prefix("next business day").is_none());
+        // `día` followed by something else is still a day.
+        assert_eq!(parse_duration_prefix("1 día y medio").unwrap().0, Duration::from_secs(86_400));
+        assert_eq!(Deadline::BusinessDays(1.0).to_string(), "1 business day");
+        assert_eq!(Deadline::BusinessDays(5.0).to_string(), "5 business days");
+    }
+
+    #[test]
     fn ranges() {
         let h = |n: u64| Duration::from_secs(n * 3600);
         assert_eq!(parse_duration_range("1-4 h"), Some((h(1), h(4))));
@@ -567,6 +693,9 @@ mod tests {
         assert_eq!(format_duration(Duration::from_secs(5400)), "1 h 30 min");
         assert_eq!(format_duration(Duration::from_millis(250)), "250 ms");
         assert_eq!(Quantity::Percent(Percent(99.9)).to_string(), "99.9 %");
+        assert_eq!(Quantity::Rate(Rate { per_second: 80.0 }).to_string(), "80/s");
+        assert_eq!(Quantity::Rate(Rate { per_second: 2.5 }).to_string(), "2.5/s");
+        assert_eq!(Quantity::Rate(Rate { per_second: 10.0 / 60.0 }).to_string(), "10/min");
         assert_eq!(format_size(Size { bytes: 512_000_000 }), "512 MB");
         assert_eq!(format_size(Size { bytes: 2 << 30 }), "2 GiB");
     }

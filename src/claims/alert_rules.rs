@@ -8,13 +8,41 @@ use regex::Regex;
 use super::metric::{classify_promql, Metric};
 use super::{AlertRule, AlertSource, ClaimKind, Sink};
 use crate::runbook::{Lang, Runbook};
-use crate::units::{parse_duration_prefix, Comparison, Percent, Quantity};
+use crate::units::{parse_duration_prefix, Comparison, Percent, Quantity, Size};
 
 static ALERT_KEY: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^\s*(?:-\s+)?alert:\s*(\S+)").unwrap());
 static KEY: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^\s*(?:-\s+)?([A-Za-z_]+):\s*(.*)$").unwrap());
-/// The last comparison with a number in an expression: `... > 0.1`, `< 99.9`.
-static THRESHOLD: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(>=|<=|==|!=|>|<)\s*(?:bool\s+)?(-?[0-9]+(?:\.[0-9]+)?(?:e-?[0-9]+)?)\s*\)?\s*$").unwrap());
+/// The last comparison in an expression with a constant after it: `... > 0.1`, `< 99.9`,
+/// `> 700 * 1024 * 1024`.
+static THRESHOLD: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(>=|<=|==|!=|>|<)\s*(?:bool\s+)?(-?[0-9]+(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?(?:\s*[*/]\s*[0-9]+(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?)*)\s*\)?\s*$").unwrap()
+});
+
+static CONSTANT_DIVISOR: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"/\s*[0-9.]").unwrap());
+static SERIES_DIVISOR: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"/\s*[^\s0-9.]").unwrap());
+
+/// The value of a constant product or quotient, left to right as PromQL reads it: `700 * 1024 * 1024`.
+fn constant(text: &str) -> Option<f64> {
+    let mut value: Option<f64> = None;
+    let mut op = '*';
+    let mut rest = text.trim();
+    loop {
+        let end = rest.find(['*', '/']).unwrap_or(rest.len());
+        let n: f64 = rest[..end].trim().parse().ok()?;
+        value = Some(match (value, op) {
+            (None, _) => n,
+            (Some(v), '*') => v * n,
+            (Some(_), _) if n == 0.0 => return None,
+            (Some(v), _) => v / n,
+        });
+        if end == rest.len() {
+            break;
+        }
+        op = rest[end..].chars().next()?;
+        rest = &rest[end + 1..];
+    }
+    value.filter(|v| v.is_finite())
+}
 
 pub(super) fn extract(runbook: &Runbook, sink: &mut Sink) {
     for block in runbook.blocks.iter().filter(|b| b.lang() == Lang::Yaml || b.info.as_deref() == Some("yaml")) {
@@ -78,7 +106,9 @@ fn rule_claim(name: &str, expr: &str, for_duration: Option<std::time::Duration>,
         "<=" => Comparison::Le,
         _ => return None,
     };
-    let n: f64 = caps[2].parse().ok()?;
+    let n = constant(&caps[2])?;
+    // What is compared with the constant: `used_bytes / limit_bytes` is a ratio, `used_bytes` a size.
+    let lhs = &expr.trim()[..caps.get(0)?.start()];
     let threshold = match metric {
         // Ratios are fractions in PromQL; a `* 100` before the comparison makes them percent.
         Metric::ErrorRate | Metric::Availability | Metric::Cpu => {
@@ -93,6 +123,16 @@ fn rule_claim(name: &str, expr: &str, for_duration: Option<std::time::Duration>,
             Quantity::Duration(std::time::Duration::from_secs_f64(n.max(0.0) / 1000.0))
         }
         Metric::Latency(_) => Quantity::Duration(std::time::Duration::from_secs_f64(n.max(0.0))),
+        // `used_bytes / 1024 / 1024 > 700` scales the series by hand: left alone rather than guessed.
+        Metric::Memory if CONSTANT_DIVISOR.is_match(lhs) => return None,
+        Metric::Memory if SERIES_DIVISOR.is_match(lhs) => {
+            if lhs.contains("* 100") || lhs.contains("*100") || n > 1.0 {
+                Quantity::Percent(Percent(n))
+            } else {
+                Quantity::Percent(Percent(n * 100.0))
+            }
+        }
+        Metric::Memory if lhs.contains("_bytes") && !lhs.contains('*') && n >= 0.0 => Quantity::Size(Size { bytes: n.round() as u64 }),
         _ => return None,
     };
     Some(ClaimKind::Alert(AlertRule {
@@ -104,4 +144,19 @@ fn rule_claim(name: &str, expr: &str, for_duration: Option<std::time::Duration>,
         severity,
         source: AlertSource::PrometheusRule,
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn constant_arithmetic_in_thresholds() {
+        assert_eq!(constant("700 * 1024 * 1024"), Some(734_003_200.0));
+        assert_eq!(constant("0.5"), Some(0.5));
+        assert_eq!(constant("1.5e3 / 2"), Some(750.0));
+        assert_eq!(constant("8 / 2 * 4"), Some(16.0));
+        assert_eq!(constant("1 / 0"), None);
+        assert_eq!(constant("700 * "), None);
+    }
 }

@@ -15,7 +15,7 @@ use std::time::Duration;
 pub use metric::{LatencyStat, Metric};
 
 use crate::runbook::Runbook;
-use crate::units::{serialize_duration_opt, Comparison, Quantity};
+use crate::units::{serialize_duration_opt, Comparison, Deadline, Quantity};
 
 /// One promise, with where it was made.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -127,11 +127,10 @@ pub struct AlertRule {
 pub struct ResponseTime {
     /// `P1`, `SEV2`, `Crítica`, as written.
     pub severity: String,
-    #[serde(serialize_with = "serialize_duration_opt")]
-    pub response: Option<Duration>,
+    /// Clock time (`15 min`) or business days (`1 día laborable`).
+    pub response: Option<Deadline>,
     /// The longest resolution time promised (the top of `1-4 h`).
-    #[serde(serialize_with = "serialize_duration_opt")]
-    pub resolution: Option<Duration>,
+    pub resolution: Option<Deadline>,
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -220,8 +219,8 @@ impl Claim {
                 s
             }
             ClaimKind::Response(r) => [
-                d(&r.response).map(|x| format!("respond {x}")),
-                d(&r.resolution).map(|x| format!("resolve {x}")),
+                r.response.map(|x| format!("respond {x}")),
+                r.resolution.map(|x| format!("resolve {x}")),
             ]
             .into_iter()
             .flatten()

@@ -15,27 +15,27 @@ use crate::runbook::{Runbook, Snippet};
 use crate::units::{find_bound, find_duration, parse_duration_prefix};
 
 pub(super) fn extract(runbook: &Runbook, sink: &mut Sink) {
-    for item in &runbook.items {
-        lines(runbook, &item.text, item.checked.is_some(), sink);
+    // A task item (`- [x] Logical dump every 6 hours`) reports work done or to do, not a policy:
+    // it belongs to its checklist claim and states nothing else.
+    for item in runbook.items.iter().filter(|i| i.checked.is_none()) {
+        lines(runbook, &item.text, sink);
     }
     for paragraph in &runbook.paragraphs {
-        lines(runbook, &paragraph.text, false, sink);
+        lines(runbook, &paragraph.text, sink);
     }
     checklists(runbook, sink);
 }
 
-fn lines(runbook: &Runbook, text: &Snippet, is_task: bool, sink: &mut Sink) {
+fn lines(runbook: &Runbook, text: &Snippet, sink: &mut Sink) {
     for (offset, line) in text.lines() {
         // Every claim read from a line states a number (a date, a duration, a bound).
         if !line.bytes().any(|b| b.is_ascii_digit()) {
             continue;
         }
         let span = text.source_range(offset..offset + line.len());
-        if !is_task {
-            if let Some(kind) = review(line) {
-                sink.push(span.clone(), kind);
-                continue;
-            }
+        if let Some(kind) = review(line) {
+            sink.push(span.clone(), kind);
+            continue;
         }
         let section = runbook.section_at(span.start).map_or("", |h| h.title.as_str());
         if let Some(kind) = recovery(line, section) {
@@ -44,10 +44,8 @@ fn lines(runbook: &Runbook, text: &Snippet, is_task: bool, sink: &mut Sink) {
             sink.push(span, kind);
         } else if let Some(kind) = alert(line, section) {
             sink.push(span, kind);
-        } else if !is_task {
-            if let Some(kind) = objective(line, section) {
-                sink.push(span, kind);
-            }
+        } else if let Some(kind) = objective(line, section) {
+            sink.push(span, kind);
         }
     }
 }
@@ -68,22 +66,50 @@ pub(super) fn review(line: &str) -> Option<ClaimKind> {
 
 static RTO: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\bRTO\b").unwrap());
 static RPO: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\bRPO\b").unwrap());
+static RECOVERY_LABEL: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\bR[TP]O\b").unwrap());
+
+/// What a `RTO`/`RPO` label states: the duration, and what it is for when the label says so
+/// (`RPO de Redis: 1 hora` → `Redis`).
+struct Labelled {
+    duration: Duration,
+    of: Option<String>,
+}
 
 /// The duration right after a `RTO`/`RPO` label (within a few words): `RTO: 15 min`,
-/// `RPO de 24 horas`, `RPO 0`.
-fn labelled_duration(line: &str, label: &Regex) -> Option<Duration> {
+/// `RPO de 24 horas`, `RPO 0`, `RPO de Redis: 1 hora`. A sentence that goes on after the number
+/// (`the RPO of 5 minutes holds because…`) explains rather than states, and gives `None`.
+fn labelled_duration(line: &str, label: &Regex) -> Option<Labelled> {
     let m = label.find(line)?;
     let rest = &line[m.end()..];
-    let head: String = rest.chars().take(40).collect();
     // Stop at the other label so `RTO 15 min, RPO 1 h` keeps both apart.
-    let head = head.split(['R']).next().unwrap_or(&head);
-    let trimmed = head.trim_start_matches(|c: char| !c.is_ascii_digit());
-    let skipped = &head[..head.len() - trimmed.len()];
-    if skipped.chars().count() > 20 {
+    let rest = RECOVERY_LABEL.find(rest).map_or(rest, |next| &rest[..next.start()]);
+    let digit = rest.find(|c: char| c.is_ascii_digit())?;
+    let gap = &rest[..digit];
+    if gap.chars().count() > 20 {
         return None;
     }
-    let (d, _) = parse_duration_prefix(trimmed)?;
-    Some(d)
+    let (duration, n) = parse_duration_prefix(&rest[digit..])?;
+    let after = rest[digit + n..].trim_start();
+    // `RTO: 15 min for the API` is a label and its value; `RPO of 1 hour for Redis is…` is prose.
+    let is_key_value = gap.contains([':', '=']);
+    if !is_key_value && after.starts_with(char::is_alphanumeric) && !CONNECTOR.is_match(after) {
+        return None;
+    }
+    Some(Labelled { duration, of: qualifier(gap) })
+}
+
+/// Words that may follow a stated RTO/RPO: `RTO 15 min y RPO 1 h`, `RPO 1 hora como máximo`.
+static CONNECTOR: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)^(y|e|and|como m[aá]ximo|como mucho|m[aá]ximo|m[aá]x|max|maximum|at most|or less|o menos)\b").unwrap()
+});
+
+/// `de Postgres:` / `for Redis:` between a label and its value: what the RTO/RPO is for.
+fn qualifier(gap: &str) -> Option<String> {
+    static OF: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"(?i)^\s*(?:de|del|for|of|para)\s+(?:(?:el|la|los|las|the)\s+)?([^:=]{2,40}?)\s*[:=]\s*$").unwrap()
+    });
+    let name = OF.captures(gap)?.get(1)?.as_str().trim();
+    (!name.is_empty()).then(|| name.to_string())
 }
 
 fn recovery(line: &str, section: &str) -> Option<ClaimKind> {
@@ -92,12 +118,23 @@ fn recovery(line: &str, section: &str) -> Option<ClaimKind> {
     if rto.is_none() && rpo.is_none() {
         return None;
     }
-    // `- **Base de datos caída**: RTO 15 min` names its scenario before the label.
+    let of = rto.as_ref().and_then(|l| l.of.clone()).or_else(|| rpo.as_ref().and_then(|l| l.of.clone()));
     let label_at = [RTO.find(line), RPO.find(line)].into_iter().flatten().map(|m| m.start()).min().unwrap_or(0);
-    let before = line[..label_at].trim().trim_end_matches([':', '-', '–', ',', '(']).trim();
-    let before = before.trim_start_matches(['-', '*', ' ']).replace("**", "");
-    let scenario = if before.chars().count() >= 3 && before.chars().count() <= 60 { before } else { section.to_string() };
-    Some(ClaimKind::Recovery(Recovery { scenario, rto, rpo }))
+    let scenario = scenario_before(&line[..label_at])?.or(of).unwrap_or_else(|| section.to_string());
+    Some(ClaimKind::Recovery(Recovery { scenario, rto: rto.map(|l| l.duration), rpo: rpo.map(|l| l.duration) }))
+}
+
+/// The scenario named before a RTO/RPO label: `Base de datos caída: RTO 15 min` (a subject and
+/// a separator). `Some(None)` when the label opens the line; `None` when words run into the label
+/// without a separator (`The RPO of…`, `…every minute; the RPO`): prose, not a stated objective.
+fn scenario_before(before: &str) -> Option<Option<String>> {
+    let before = before.trim().trim_start_matches(['-', '*', '+', ' ']).replace("**", "");
+    let before = before.trim();
+    if before.is_empty() {
+        return Some(None);
+    }
+    let subject = before.strip_suffix([':', '-', '–', '—', '(', '|'])?.trim();
+    (3..=60).contains(&subject.chars().count()).then(|| Some(subject.to_string()))
 }
 
 static BACKUP_WORD: LazyLock<Regex> =
@@ -112,6 +149,13 @@ pub(super) fn frequency(text: &str) -> Option<Frequency> {
         let rest = &l[m.end()..];
         if let Some((d, _)) = parse_duration_prefix(rest) {
             return Some(Frequency::Every(d));
+        }
+        // `cada día laborable` skips weekends: no fixed interval.
+        static BUSINESS_DAY: LazyLock<Regex> = LazyLock::new(|| {
+            Regex::new(r"^(d[ií]as?\s+(laborables?|laborales?|h[aá]bil(es)?)|business days?|working days?|workdays?)\b").unwrap()
+        });
+        if BUSINESS_DAY.is_match(rest) {
+            return None;
         }
         // `cada hora`, `every day`.
         for (word, secs) in [("hora", 3600), ("hour", 3600), ("día", 86_400), ("dia", 86_400), ("day", 86_400), ("noche", 86_400), ("night", 86_400), ("semana", 604_800), ("week", 604_800), ("mes", 2_592_000), ("month", 2_592_000), ("minuto", 60), ("minute", 60)] {
@@ -143,6 +187,21 @@ pub(super) fn frequency(text: &str) -> Option<Frequency> {
 pub(super) fn time_of_day(text: &str) -> Option<String> {
     static HHMM: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\b([01]?\d|2[0-3]):[0-5]\d(\s*(UTC|CET|CEST|GMT|h))?\b").unwrap());
     HHMM.find(text).map(|m| m.as_str().to_string())
+}
+
+/// A schedule cell as written — `02:10`, `00:40, 06:40`, `Sunday 03:00`, `minute 05` — when it
+/// states a clock time or a minute past the hour; long prose is left to [`time_of_day`].
+pub(super) fn scheduled_time(text: &str) -> Option<String> {
+    static MINUTE: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"(?i)\bminut[eo]s?\s+\d{1,2}\b|(?:^|[\s(])(?:xx|hh|\*):[0-5]\d\b").unwrap());
+    static AT: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?i)^(at|a las|a la|al|en el|on)\s+").unwrap());
+    let t = text.trim();
+    if t.chars().count() > 60 {
+        return time_of_day(t);
+    }
+    // The statement says `at …` itself.
+    let t = AT.find(t).map_or(t, |m| &t[m.end()..]);
+    (time_of_day(t).is_some() || MINUTE.is_match(t)).then(|| t.to_string())
 }
 
 /// The tool a backup line names.
@@ -251,22 +310,41 @@ static OBJECTIVE_CONTEXT: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)(objetivo|objective|slo|sla|target|meta|compromiso|requisito|requirement|kpi|m[eé]trica|indicador|nivel de servicio|service level|go-live|criterio)").unwrap()
 });
 
+/// A rate limiter's setting (`como máximo 2 peticiones por segundo` toward a supplier) is what the
+/// service allows itself to send, not what it promises to serve.
+static RATE_LIMITER: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)limitador|rate[ -]?limit|\blimiter\b|throttl|token bucket|leaky bucket|l[ií]mite de (peticiones|llamadas|solicitudes)").unwrap()
+});
+
 fn objective(line: &str, section: &str) -> Option<ClaimKind> {
-    let metric = classify(line)?;
-    // A bound is a promise only where the text or its section says it is one, or the line is a
-    // `Metric: value` pair.
-    let (comparison, value) = match find_bound(line) {
-        Some((c, q, _)) if super::tables::fits(metric, &q) => (c, q),
-        _ => {
-            let (_, value) = line.split_once(':')?;
-            bound_or_implied(value, metric)?
-        }
-    };
-    let is_pair = line.contains(':');
-    if !(OBJECTIVE_CONTEXT.is_match(line) || OBJECTIVE_CONTEXT.is_match(section) || is_pair) {
+    if RATE_LIMITER.is_match(line) {
         return None;
     }
+    // A bound is a promise only where the text or its section says it is one, or the line is a
+    // `Metric: value` pair — with the metric in the key: a unit in the value (`2 peticiones por
+    // segundo`) names no metric.
+    let in_context = OBJECTIVE_CONTEXT.is_match(line) || OBJECTIVE_CONTEXT.is_match(section);
+    let pair = key_value(line);
+    let metric = match pair {
+        Some((key, _)) if !in_context => classify(key)?,
+        None if !in_context => return None,
+        _ => classify(line)?,
+    };
+    let (comparison, value) = match find_bound(line) {
+        Some((c, q, _)) if super::tables::fits(metric, &q) => (c, q),
+        _ => bound_or_implied(pair?.1, metric)?,
+    };
     Some(ClaimKind::Objective(Objective { metric, comparison, value }))
+}
+
+/// `Key: value` at the first colon that is not inside a clock time (`10:30`) or a URL.
+fn key_value(line: &str) -> Option<(&str, &str)> {
+    let bytes = line.as_bytes();
+    let at = line.match_indices(':').map(|(i, _)| i).find(|&i| {
+        let time = i > 0 && bytes[i - 1].is_ascii_digit() && bytes.get(i + 1).is_some_and(u8::is_ascii_digit);
+        !time && !line[i..].starts_with("://")
+    })?;
+    Some((&line[..at], &line[at + 1..]))
 }
 
 /// One claim per section that has task items.

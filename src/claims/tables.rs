@@ -4,10 +4,10 @@
 use std::time::Duration;
 
 use super::metric::{classify, Metric};
-use super::prose::{frequency, method, backup_type, severity_word, time_of_day};
+use super::prose::{backup_type, frequency, method, scheduled_time, severity_word, time_of_day};
 use super::{AlertRule, AlertSource, BackupPolicy, ClaimKind, Objective, Recovery, ResponseTime, Sink};
 use crate::runbook::{Cell, Runbook, Table};
-use crate::units::{find_bound, find_duration, parse_duration_range, parse_quantity_prefix, Comparison, Quantity};
+use crate::units::{find_bound, find_duration, parse_deadline_range, parse_duration_range, parse_quantity_prefix, Comparison, Deadline, Quantity};
 
 /// What a column holds, from its header.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,7 +41,7 @@ fn column(header: &str) -> Col {
         Col::Frequency
     } else if has(&["retención", "retencion", "retention", "conservación", "se guarda", "kept", "keep"]) {
         Col::Retention
-    } else if has(&["hora", "time of day", "horario", "when", "cuándo"]) && !has(&["resoluci", "respuesta", "horas"]) {
+    } else if (has(&["hora", "time of day", "horario", "when", "cuándo"]) && !has(&["resoluci", "respuesta", "horas"])) || is_clock_time_header(&h) {
         Col::Time
     } else if has(&["método", "metodo", "herramienta", "tool", "method", "cómo", "how", "comando", "command"]) {
         Col::Method
@@ -66,6 +66,13 @@ fn column(header: &str) -> Col {
     } else {
         Col::Other
     }
+}
+
+/// `Time`, `Time (UTC)`, `Start time`: the hour a job runs. Not `Response time` or `Deploy time`,
+/// which are durations.
+fn is_clock_time_header(lower: &str) -> bool {
+    let bare = lower.split('(').next().unwrap_or(lower).trim();
+    ["time", "start time", "local time", "utc time", "time utc", "scheduled time", "scheduled at", "runs at", "starts at"].contains(&bare)
 }
 
 fn find_col(cols: &[Col], want: Col) -> Option<usize> {
@@ -111,11 +118,16 @@ fn subject_col(cols: &[Col], values: &[Col]) -> usize {
     cols.iter().position(|c| !values.contains(c)).unwrap_or(0)
 }
 
-/// A duration cell: `15 minutos`, `< 1 h`, `0`, `1-4 h` (the top). `None` for anything else.
-fn duration_cell(text: &str) -> Option<Duration> {
+/// A cell's value without a leading comparison or `~`: `< 1 h` → `1 h`.
+fn value_text(text: &str) -> &str {
     let t = text.trim();
     let t = crate::units::parse_comparison(t).map_or(t, |(_, n)| &t[n..]).trim_start();
-    let t = t.trim_start_matches('~').trim_start_matches('≈').trim_start();
+    t.trim_start_matches('~').trim_start_matches('≈').trim_start()
+}
+
+/// A duration cell: `15 minutos`, `< 1 h`, `0`, `1-4 h` (the top). `None` for anything else.
+fn duration_cell(text: &str) -> Option<Duration> {
+    let t = value_text(text);
     if let Some((_, high)) = parse_duration_range(t) {
         return Some(high);
     }
@@ -124,6 +136,15 @@ fn duration_cell(text: &str) -> Option<Duration> {
         return Some(Duration::ZERO);
     }
     find_duration(t).filter(|(_, r)| r.start <= 2).map(|(d, _)| d)
+}
+
+/// A response or resolution cell: a duration as in [`duration_cell`], or business days
+/// (`1 business day`, `2-5 días laborables`, the top of a range).
+fn deadline_cell(text: &str) -> Option<Deadline> {
+    match parse_deadline_range(value_text(text)) {
+        Some((_, high @ Deadline::BusinessDays(_))) => Some(high),
+        _ => duration_cell(text).map(Deadline::Clock),
+    }
 }
 
 fn recovery(table: &Table, cols: &[Col], sink: &mut Sink) {
@@ -161,7 +182,9 @@ fn backups(table: &Table, cols: &[Col], sink: &mut Sink) {
             ClaimKind::Backup(BackupPolicy {
                 store: plain(&store.text),
                 frequency: Some(frequency),
-                time_of_day: cell(row, time).and_then(|c| time_of_day(&c.text)).or_else(|| cell(row, freq).and_then(|c| time_of_day(&c.text))),
+                time_of_day: cell(row, time)
+                    .and_then(|c| scheduled_time(&plain(&c.text)))
+                    .or_else(|| cell(row, freq).and_then(|c| time_of_day(&c.text))),
                 retention: cell(row, retention).and_then(|c| duration_cell(&c.text)),
                 method: cell(row, meth).map(|c| plain(&c.text)).or_else(|| method(&whole_row)),
                 backup_type: cell(row, kind).and_then(|c| backup_type(&c.text)).or_else(|| backup_type(&whole_row)),
@@ -210,8 +233,8 @@ fn responses(table: &Table, cols: &[Col], sink: &mut Sink) {
     let resolution = find_col(cols, Col::Resolution);
     for row in &table.rows {
         let Some(sev) = row.get(severity).filter(|c| !is_empty_cell(&c.text)) else { continue };
-        let response_v = cell(row, response).and_then(|c| duration_cell(&c.text));
-        let resolution_v = cell(row, resolution).and_then(|c| duration_cell(&c.text));
+        let response_v = cell(row, response).and_then(|c| deadline_cell(&c.text));
+        let resolution_v = cell(row, resolution).and_then(|c| deadline_cell(&c.text));
         if response_v.is_none() && resolution_v.is_none() {
             continue;
         }
