@@ -35,6 +35,8 @@ enum Command {
     /// Drill images (Debian packages, no registry): `firedrill images build [--force]`.
     #[command(subcommand)]
     Images(ImagesCommand),
+    /// Run the programmable mock upstream (admin API: `GET /` on --admin) until Ctrl-C or SIGTERM.
+    Mock(crate::upstream::MockArgs),
     /// Run drill scenarios against the service under test; exit 1 when a target is missed.
     Run(RunArgs),
 }
@@ -156,6 +158,7 @@ pub fn main() -> i32 {
         Command::Validate(args) => run_validate(args),
         Command::Schema => run_schema(),
         Command::Images(ImagesCommand::Build { force, tags }) => run_images_build(force, &tags),
+        Command::Mock(args) => crate::upstream::run_cli(args),
         Command::Run(args) => run_drills(args),
     };
     match result {

@@ -16,5 +16,6 @@ pub mod report;
 pub mod runbook;
 pub mod scenario;
 pub mod units;
+pub mod upstream;
 pub mod verdict;
 pub mod workload;
