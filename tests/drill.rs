@@ -30,6 +30,9 @@ async fn db_outage_passes_on_the_reference_service() {
     assert!(result.measured.phases.during.requests > 0, "no request fell in the fault window");
     assert!(result.faults.iter().all(|f| f.injected_at.is_some() && f.healed_at.is_some()));
     assert!(result.measured.rto.is_some());
+    // The service reached the supplier mock by its DNS name on the drill network.
+    let supplier = result.measured.upstreams.iter().find(|u| u.name == "supplier").expect("supplier mock");
+    assert!(supplier.completed > 0, "the supplier mock saw no request: {supplier:?}");
     // The environment is gone with the drill.
     assert_eq!(leftovers(&result.run_id), "", "left behind by run {}", result.run_id);
 }

@@ -21,7 +21,7 @@ use crate::scenario::{Defect, DependencyKind, Scenario, Step};
 use crate::verdict::{self, Verdict};
 use crate::workload::{self, LoadPlan, Progress, RequestTemplate};
 
-pub use service::{find_reference_service, REFERENCE_SERVICE};
+pub use service::{find_firedrill, find_reference_service, MOCK_ADMIN_PORT, MOCK_IMAGE, MOCK_PORT, REFERENCE_SERVICE};
 
 /// How a drill is run, beyond what its scenario says.
 #[derive(Debug, Clone, Default)]
@@ -111,6 +111,17 @@ pub struct Measurements {
     /// The largest generator lag: large values mean the load generator, not the service, lagged.
     #[serde(serialize_with = "crate::units::serialize_duration")]
     pub max_send_lag: Duration,
+    /// What each mock upstream saw, from its own request log.
+    pub upstreams: Vec<UpstreamSeen>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct UpstreamSeen {
+    pub name: String,
+    /// Requests that reached it (TLS handshake failures not counted).
+    pub requests: u64,
+    /// Requests it answered completely.
+    pub completed: u64,
 }
 
 const PROBE_EVERY: Duration = Duration::from_millis(100);
@@ -151,6 +162,10 @@ pub async fn run(scenario: &Scenario, options: &RunOptions) -> Result<DrillResul
         };
         tokio::task::spawn_blocking(move || service::package(&binary)).await??;
     }
+    if scenario.services.values().any(|d| d.mock.is_some()) {
+        let binary = find_firedrill()?;
+        tokio::task::spawn_blocking(move || service::package_mock(&binary)).await??;
+    }
 
     let env = Environment::start().await?;
     let env_started = Instant::now();
@@ -178,7 +193,11 @@ pub async fn run(scenario: &Scenario, options: &RunOptions) -> Result<DrillResul
     let mut image_infos = Vec::new();
     let names: Vec<String> = scenario.services.keys().cloned().chain(["service".to_string()]).collect();
     for name in names {
-        let image = if name == "service" { service_image.clone() } else { scenario.services[&name].image.clone().unwrap_or_default() };
+        let image = match scenario.services.get(&name) {
+            None => service_image.clone(),
+            Some(d) if d.mock.is_some() => MOCK_IMAGE.to_string(),
+            Some(d) => d.image.clone().unwrap_or_default(),
+        };
         let id = env.docker().inspect_image(&image).await.ok().and_then(|i| i.id).unwrap_or_default();
         image_infos.push(ImageInfo { name, image, id });
     }
@@ -260,6 +279,23 @@ pub async fn run(scenario: &Scenario, options: &RunOptions) -> Result<DrillResul
     let max_send_lag = load.samples.iter().map(|s| s.send_lag).max().unwrap_or_default();
     let achieved_rate = load.achieved_rate();
     let requests_sent = load.samples.len() as u64;
+    let mut upstreams = Vec::new();
+    for (name, dep) in &scenario.services {
+        if dep.mock.is_none() {
+            continue;
+        }
+        let mock = env.container(name).ok_or_else(|| anyhow!("mock `{name}` is gone"))?;
+        let log = crate::upstream::UpstreamClient::new(mock.http_url(MOCK_ADMIN_PORT, "")?)
+            .log()
+            .await
+            .with_context(|| format!("reading the request log of mock `{name}`"))?;
+        let requests: Vec<_> = log.entries.iter().filter(|e| e.method.is_some()).collect();
+        upstreams.push(UpstreamSeen {
+            name: name.clone(),
+            requests: requests.len() as u64,
+            completed: requests.iter().filter(|e| e.completed).count() as u64,
+        });
+    }
     let run_id = env.run_id().to_string();
     env.shutdown().await?;
     say(&format!("{}", if verdict.passed { "PASS" } else { "FAIL" }));
@@ -278,7 +314,7 @@ pub async fn run(scenario: &Scenario, options: &RunOptions) -> Result<DrillResul
         images: image_infos,
         faults: records,
         timings: Timings { environment_ready, total: begun.elapsed() },
-        measured: Measurements { rto, recovered_at, phases, ledger, ledger_error, requests_sent, achieved_rate, max_send_lag },
+        measured: Measurements { rto, recovered_at, phases, ledger, ledger_error, requests_sent, achieved_rate, max_send_lag, upstreams },
         definitions: measure::DEFINITIONS.iter().copied().collect(),
         targets: scenario.targets.clone(),
         verdict,
@@ -288,7 +324,14 @@ pub async fn run(scenario: &Scenario, options: &RunOptions) -> Result<DrillResul
 }
 
 fn dependency_spec(name: &str, dep: &crate::scenario::Dependency) -> Result<ContainerSpec> {
-    let image = dep.image.clone().ok_or_else(|| anyhow!("service `{name}`: mock upstreams are not supported by this build yet"))?;
+    if dep.mock.is_some() {
+        return Ok(ContainerSpec::new(name, MOCK_IMAGE)
+            .port(MOCK_PORT)
+            .port(MOCK_ADMIN_PORT)
+            .stop_signal("SIGTERM")
+            .ready(Ready::Log("firedrill mock: serving".into())));
+    }
+    let image = dep.image.clone().ok_or_else(|| anyhow!("service `{name}` needs an image or `mock: {{}}`"))?;
     let mut spec = ContainerSpec::new(name, &image);
     spec = match dep.kind() {
         DependencyKind::Postgres => spec
