@@ -48,3 +48,49 @@ async fn db_outage_fails_without_a_database_timeout() {
     assert_eq!(result.defects, vec!["no-db-timeout"]);
     assert_eq!(leftovers(&result.run_id), "", "left behind by run {}", result.run_id);
 }
+
+/// Containers and networks whose owner process is `pid`.
+fn owned_by(pid: u32) -> Vec<String> {
+    let label = format!("label=firedrill.owner-pid={pid}");
+    let mut found = Vec::new();
+    for what in [&["ps", "-a", "--filter", &label, "--format", "{{.Names}}"][..], &["network", "ls", "--filter", &label, "--format", "{{.Name}}"][..]] {
+        let out = Command::new("docker").args(what).output().expect("docker");
+        found.extend(String::from_utf8_lossy(&out.stdout).lines().map(str::to_string));
+    }
+    found
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_drill_killed_mid_run_is_swept_by_the_next_start() {
+    let out = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_firedrill"))
+        .args(["run", "scenarios/db-outage.yaml", "--out"])
+        .arg(out.path())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("firedrill run");
+    let pid = child.id();
+    // Wait until the drill is running: the service under test is up.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(180);
+    let service_up = || {
+        let out = Command::new("docker")
+            .args(["ps", "--filter", &format!("label=firedrill.owner-pid={pid}"), "--filter", "label=firedrill.service=service", "-q"])
+            .output()
+            .expect("docker ps");
+        !out.stdout.is_empty()
+    };
+    while !service_up() {
+        assert!(std::time::Instant::now() < deadline, "the drill never started its service");
+        assert!(child.try_wait().unwrap().is_none(), "the drill exited before it was killed");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    child.kill().expect("SIGKILL");
+    child.wait().unwrap();
+    // SIGKILL gives no chance to clean up: the containers are still there...
+    assert!(!owned_by(pid).is_empty(), "nothing was left to sweep; the test proves nothing");
+    // ...until the next environment starts and sweeps what dead owners left.
+    let env = firedrill::environment::Environment::start().await.expect("environment");
+    env.shutdown().await.unwrap();
+    assert_eq!(owned_by(pid), Vec::<String>::new(), "left behind by the killed drill");
+}
