@@ -3,7 +3,6 @@
 //! ("mojibake", `DescripciÃ³n`) repaired back. Line breaks are never touched, so line numbers in
 //! the repaired text are line numbers in the file.
 
-use std::collections::HashMap;
 use std::sync::OnceLock;
 
 /// What the decoder found and did.
@@ -110,23 +109,49 @@ fn check_not_binary(bytes: &[u8]) -> Result<(), BinaryFile> {
     }
 }
 
-/// For each code page, the byte that each character in its upper half came from.
-fn reverse_table(page: LegacyCodePage) -> &'static HashMap<char, u8> {
-    static CP1252: OnceLock<HashMap<char, u8>> = OnceLock::new();
-    static MAC: OnceLock<HashMap<char, u8>> = OnceLock::new();
+/// For one code page, the byte each character of its upper half came from. Looked up for every
+/// non-ASCII character of every file, so characters up to U+00FF are a direct index.
+struct ReverseTable {
+    latin: [u8; 256],
+    /// The rest (`€`, `‚`, `√`, ...), sorted by character.
+    other: Vec<(char, u8)>,
+}
+
+impl ReverseTable {
+    fn get(&self, c: char) -> Option<u8> {
+        let code = c as u32;
+        if code < 256 {
+            // 0 marks "no byte": no character of an upper half comes from byte 0.
+            Some(self.latin[code as usize]).filter(|b| *b != 0)
+        } else {
+            self.other.binary_search_by_key(&c, |(ch, _)| *ch).ok().map(|i| self.other[i].1)
+        }
+    }
+}
+
+fn reverse_table(page: LegacyCodePage) -> &'static ReverseTable {
+    static CP1252: OnceLock<ReverseTable> = OnceLock::new();
+    static MAC: OnceLock<ReverseTable> = OnceLock::new();
     let (cell, enc) = match page {
         LegacyCodePage::Windows1252 => (&CP1252, encoding_rs::WINDOWS_1252),
         LegacyCodePage::MacRoman => (&MAC, encoding_rs::MACINTOSH),
     };
     cell.get_or_init(|| {
-        (0x80u8..=0xFF)
-            .filter_map(|b| {
-                let byte = [b];
-                let (s, _, had_errors) = enc.decode(&byte);
-                let c = s.chars().next()?;
-                (!had_errors).then_some((c, b))
-            })
-            .collect()
+        let mut table = ReverseTable { latin: [0; 256], other: Vec::new() };
+        for b in 0x80u8..=0xFF {
+            let byte = [b];
+            let (s, _, had_errors) = enc.decode(&byte);
+            let Some(c) = s.chars().next() else { continue };
+            if had_errors {
+                continue;
+            }
+            match u32::from(c) {
+                code @ 0..=255 => table.latin[code as usize] = b,
+                _ => table.other.push((c, b)),
+            }
+        }
+        table.other.sort();
+        table
     })
 }
 
@@ -147,7 +172,7 @@ fn repair_with(text: &str, page: LegacyCodePage) -> Option<(String, usize, Repai
             continue;
         }
         let c = text[i..].chars().next().expect("i is on a char boundary");
-        match table.get(&c).and_then(|lead| try_sequence(&text[i..], *lead, table)) {
+        match table.get(c).and_then(|lead| try_sequence(&text[i..], lead, table)) {
             Some((ch, used)) => {
                 if out.capacity() == 0 {
                     out.reserve(text.len());
@@ -174,7 +199,7 @@ fn repair_with(text: &str, page: LegacyCodePage) -> Option<(String, usize, Repai
 
 /// If `s` starts with a misread UTF-8 sequence whose lead byte is `lead`, the character it
 /// encodes and how many bytes of `s` the misread characters span.
-fn try_sequence(s: &str, lead: u8, table: &HashMap<char, u8>) -> Option<(char, usize)> {
+fn try_sequence(s: &str, lead: u8, table: &ReverseTable) -> Option<(char, usize)> {
     let len = match lead {
         0xC2..=0xDF => 2,
         0xE0..=0xEF => 3,
@@ -185,7 +210,7 @@ fn try_sequence(s: &str, lead: u8, table: &HashMap<char, u8>) -> Option<(char, u
     let mut bytes = [lead, 0, 0, 0];
     for slot in bytes.iter_mut().take(len).skip(1) {
         let (_, c) = chars.next()?;
-        let b = *table.get(&c)?;
+        let b = table.get(c)?;
         if !(0x80..=0xBF).contains(&b) {
             return None;
         }

@@ -512,6 +512,14 @@ fn words_of(s: &str) -> Vec<String> {
         .collect()
 }
 
+/// Whether any word of `text` (list markers and emphasis around it allowed) is a value label: a
+/// necessary condition for `LABELLED` to match with a value label.
+fn mentions_value_label(text: &str) -> bool {
+    normalize(text)
+        .split(|c: char| !(c.is_alphanumeric() || c == '-'))
+        .any(|w| VALUE_LABELS.contains(&w.trim_matches('-')))
+}
+
 fn is_value_label(label: &str) -> bool {
     normalize(label)
         .split(|c: char| !(c.is_alphanumeric() || c == '-'))
@@ -612,7 +620,10 @@ fn check_prose(g: &str, base: usize, comments: &[Range<usize>], hits: &mut Hits)
     let lines = std::iter::once(0).chain(g.match_indices('\n').map(|(i, _)| i + 1));
     for ls in lines {
         let line = &g[ls..g[ls..].find('\n').map_or(g.len(), |i| ls + i)];
-        if !line.contains(':') {
+        // The label ends at the line's first `:` and names a value: checked before the pattern,
+        // which is costly on every line with a colon.
+        let Some(colon) = line.find(':') else { continue };
+        if !mentions_value_label(&line[..colon]) {
             continue;
         }
         let Some(c) = LABELLED.captures(line) else { continue };
