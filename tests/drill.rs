@@ -72,7 +72,8 @@ async fn a_drill_killed_mid_run_is_swept_by_the_next_start() {
         .expect("firedrill run");
     let pid = child.id();
     // Wait until the drill is running: the service under test is up.
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(180);
+    // Generous: on a fresh machine the images are built first (one to three minutes).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(600);
     let service_up = || {
         let out = Command::new("docker")
             .args(["ps", "--filter", &format!("label=firedrill.owner-pid={pid}"), "--filter", "label=firedrill.service=service", "-q"])
