@@ -47,7 +47,8 @@ struct RunArgs {
     #[arg(required = true)]
     paths: Vec<PathBuf>,
     /// Turn on a defect switch of the reference service (a negative control; repeatable):
-    /// ignore-retry-after, no-circuit-breaker, accept-invalid-certs, async-commit, no-db-timeout.
+    /// ignore-retry-after, no-circuit-breaker, accept-invalid-certs, async-commit, no-db-timeout,
+    /// no-cache-fallback.
     #[arg(long = "defect", value_parser = parse_defect)]
     defects: Vec<crate::scenario::Defect>,
     /// Where results go: `<out>/<scenario>/result.json` (default `reports/<UTC timestamp>/`).

@@ -3,6 +3,7 @@
 //! write back, measures, judges, and returns the result that `report` writes.
 
 mod service;
+mod upstream;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -22,6 +23,9 @@ use crate::verdict::{self, Verdict};
 use crate::workload::{self, LoadPlan, Progress, RequestTemplate};
 
 pub use service::{find_firedrill, find_reference_service, MOCK_ADMIN_PORT, MOCK_IMAGE, MOCK_PORT, REFERENCE_SERVICE};
+pub use upstream::{
+    BreakerSeen, BreakerSpan, BreakerState, UpstreamFaultSeen, UpstreamPoint, UpstreamSeen, ViolationSeen,
+};
 
 /// How a drill is run, beyond what its scenario says.
 #[derive(Debug, Clone, Default)]
@@ -113,15 +117,10 @@ pub struct Measurements {
     pub max_send_lag: Duration,
     /// What each mock upstream saw, from its own request log.
     pub upstreams: Vec<UpstreamSeen>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct UpstreamSeen {
-    pub name: String,
-    /// Requests that reached it (TLS handshake failures not counted).
-    pub requests: u64,
-    /// Requests it answered completely.
-    pub completed: u64,
+    /// Why a mock's log could not be read, if one could not.
+    pub upstream_error: Option<String>,
+    /// The service's supplier breaker, from its health answers; absent when they carry none.
+    pub breaker: Option<BreakerSeen>,
 }
 
 const PROBE_EVERY: Duration = Duration::from_millis(100);
@@ -228,7 +227,7 @@ pub async fn run(scenario: &Scenario, options: &RunOptions) -> Result<DrillResul
         t.abort();
     }
     let records = records?;
-    let probes = prober.await?;
+    let (probes, breaker_samples) = prober.await?;
 
     // Every acknowledged write is read back once the service is healthy again.
     let ledger_path = scenario.workload.mix.iter().find(|r| r.ledger).map(|r| format!("{}/{{id}}", r.path.trim_end_matches('/')));
@@ -263,6 +262,37 @@ pub async fn run(scenario: &Scenario, options: &RunOptions) -> Result<DrillResul
         recovered_at,
     };
     let phases = measure::by_phase(&load.samples, &phases_timeline);
+    // What the mocks saw, on the drill's clock.
+    let indexed: Vec<(usize, FaultRecord)> = faults.iter().map(|(i, _)| *i).zip(records.iter().cloned()).collect();
+    let mut upstreams = Vec::new();
+    let mut breaker = None;
+    let mut upstream_error = None;
+    for (name, dep) in &scenario.services {
+        if dep.mock.is_none() {
+            continue;
+        }
+        match read_mock(&env, name, start).await {
+            Ok((log, clock)) => {
+                let reading = upstream::MockReading {
+                    name,
+                    log: &log,
+                    clock,
+                    scenario,
+                    records: &indexed,
+                    samples: &load.samples,
+                    breaker: &breaker_samples,
+                    duration,
+                };
+                upstreams.push(upstream::measure(&reading));
+                // The breaker guards the upstream the faults are aimed at (else the first mock).
+                let aimed = scenario.faults().any(|f| f.is_upstream_fault() && f.service() == Some(name.as_str()));
+                if !breaker_samples.is_empty() && (breaker.is_none() || aimed) {
+                    breaker = Some(upstream::breaker(&breaker_samples, name, &log, &clock));
+                }
+            }
+            Err(e) => upstream_error = Some(format!("{e:#}")),
+        }
+    }
     let empty_ledger = LedgerReport::default();
     let verdict = verdict::judge(
         scenario,
@@ -273,32 +303,18 @@ pub async fn run(scenario: &Scenario, options: &RunOptions) -> Result<DrillResul
             ledger: ledger.as_ref().unwrap_or(&empty_ledger),
             ledger_error: ledger_error.as_deref(),
             had_fault: injected.is_some(),
+            upstreams: &upstreams,
+            upstream_error: upstream_error.as_deref(),
+            breaker: breaker.as_ref(),
         },
     );
     let series = measure::series(&load.samples, SERIES_INTERVAL, duration);
     let max_send_lag = load.samples.iter().map(|s| s.send_lag).max().unwrap_or_default();
     let achieved_rate = load.achieved_rate();
     let requests_sent = load.samples.len() as u64;
-    let mut upstreams = Vec::new();
-    for (name, dep) in &scenario.services {
-        if dep.mock.is_none() {
-            continue;
-        }
-        let mock = env.container(name).ok_or_else(|| anyhow!("mock `{name}` is gone"))?;
-        let log = crate::upstream::UpstreamClient::new(mock.http_url(MOCK_ADMIN_PORT, "")?)
-            .log()
-            .await
-            .with_context(|| format!("reading the request log of mock `{name}`"))?;
-        let requests: Vec<_> = log.entries.iter().filter(|e| e.method.is_some()).collect();
-        upstreams.push(UpstreamSeen {
-            name: name.clone(),
-            requests: requests.len() as u64,
-            completed: requests.iter().filter(|e| e.completed).count() as u64,
-        });
-    }
     let run_id = env.run_id().to_string();
     env.shutdown().await?;
-    say(&format!("{}", if verdict.passed { "PASS" } else { "FAIL" }));
+    say(if verdict.passed { "PASS" } else { "FAIL" });
 
     Ok(DrillResult {
         schema_version: 1,
@@ -314,13 +330,22 @@ pub async fn run(scenario: &Scenario, options: &RunOptions) -> Result<DrillResul
         images: image_infos,
         faults: records,
         timings: Timings { environment_ready, total: begun.elapsed() },
-        measured: Measurements { rto, recovered_at, phases, ledger, ledger_error, requests_sent, achieved_rate, max_send_lag, upstreams },
-        definitions: measure::DEFINITIONS.iter().copied().collect(),
+        measured: Measurements { rto, recovered_at, phases, ledger, ledger_error, requests_sent, achieved_rate, max_send_lag, upstreams, upstream_error, breaker },
+        definitions: measure::DEFINITIONS.iter().chain(upstream::DEFINITIONS).copied().collect(),
         targets: scenario.targets.clone(),
         verdict,
         series,
         probes,
     })
+}
+
+/// A mock's whole request log, and its clock against the drill's.
+async fn read_mock(env: &Environment, name: &str, start: Instant) -> Result<(crate::upstream::RequestLog, upstream::ClockOffset)> {
+    let mock = env.container(name).ok_or_else(|| anyhow!("mock `{name}` is gone"))?;
+    let client = crate::upstream::UpstreamClient::new(mock.http_url(MOCK_ADMIN_PORT, "")?);
+    let clock = upstream::ClockOffset::measure(&client, start).await.with_context(|| format!("aligning the clock of mock `{name}`"))?;
+    let log = client.log().await.with_context(|| format!("reading the request log of mock `{name}`"))?;
+    Ok((log, clock))
 }
 
 fn dependency_spec(name: &str, dep: &crate::scenario::Dependency) -> Result<ContainerSpec> {
@@ -404,19 +429,27 @@ async fn run_timeline(scenario: &Scenario, faults: &[(usize, Box<dyn Fault>)], e
 }
 
 /// Probes the health URL every [`PROBE_EVERY`] from `start` to `end`. A probe that does not
-/// answer 200 within the interval counts as unhealthy.
-async fn probe(url: Option<String>, start: Instant, end: Instant) -> Vec<Probe> {
-    let Some(url) = url else { return Vec::new() };
+/// answer 200 within the interval counts as unhealthy. Answers whose JSON carries the supplier
+/// breaker (`supplier.breaker`) are kept as breaker samples too, answered 200 or not.
+async fn probe(url: Option<String>, start: Instant, end: Instant) -> (Vec<Probe>, Vec<upstream::BreakerSample>) {
+    let Some(url) = url else { return (Vec::new(), Vec::new()) };
     let client = workload::client(PROBE_EVERY * 5);
-    let mut probes = Vec::new();
+    let (mut probes, mut breaker) = (Vec::new(), Vec::new());
     let mut next = start;
     while next < end {
         tokio::time::sleep_until(next).await;
         let at = next.saturating_duration_since(start);
-        let healthy = matches!(
-            tokio::time::timeout(PROBE_EVERY * 5, client.get(&url).send()).await,
-            Ok(Ok(r)) if r.status().as_u16() == 200
-        );
+        let sent = start.elapsed();
+        let answer = tokio::time::timeout(PROBE_EVERY * 5, async {
+            let r = client.get(&url).send().await?;
+            let status = r.status().as_u16();
+            Ok::<_, reqwest::Error>((status, r.bytes().await?))
+        })
+        .await;
+        let healthy = matches!(&answer, Ok(Ok((200, _))));
+        if let Ok(Ok((_, body))) = &answer {
+            breaker.extend(upstream::BreakerSample::from_health(body, sent, start.elapsed()));
+        }
         probes.push(Probe { at, healthy });
         next += PROBE_EVERY;
         // A hanging probe must not bunch the next ones up.
@@ -425,7 +458,7 @@ async fn probe(url: Option<String>, start: Instant, end: Instant) -> Vec<Probe> 
             next += PROBE_EVERY;
         }
     }
-    probes
+    (probes, breaker)
 }
 
 /// One line a second on stderr while the load runs: the planned phase, answers and errors in

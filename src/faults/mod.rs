@@ -3,11 +3,13 @@
 //! drill runner only schedules them.
 
 mod outage;
+mod upstream;
 
 use anyhow::Result;
 use futures_util::future::BoxFuture;
 
 pub use outage::Outage;
+pub use upstream::UpstreamWindow;
 
 use crate::environment::Environment;
 use crate::scenario::Step;
@@ -24,8 +26,10 @@ pub trait Fault: Send + Sync {
 pub fn from_step(step: &Step) -> Result<Box<dyn Fault>> {
     match step {
         Step::DbOutage(o) | Step::RedisOutage(o) => Ok(Box::new(Outage::new(&o.service, o.mode))),
+        Step::Upstream429(s) => Ok(Box::new(UpstreamWindow::throttle(s))),
+        Step::UpstreamError(s) => Ok(Box::new(UpstreamWindow::failure(s))),
         other => anyhow::bail!(
-            "`{}` steps cannot be run yet (this build runs db-outage and redis-outage)",
+            "`{}` steps cannot be run yet (this build runs db-outage, redis-outage, upstream-429 and upstream-error)",
             other.kind()
         ),
     }

@@ -311,7 +311,7 @@ fn expected_kind(step: &Step) -> Option<(DependencyKind, &'static str)> {
             DependencyKind::Redis,
             "a Redis service (image `firedrill/redis:7`, `redis:7`)",
         )),
-        Step::Upstream429(_) | Step::CertExpired(_) => {
+        Step::Upstream429(_) | Step::UpstreamError(_) | Step::CertExpired(_) => {
             Some((DependencyKind::Mock, "a mock upstream (`mock: {}`)"))
         }
         Step::Heal(_) => None,
@@ -383,6 +383,14 @@ fn timeline(c: &mut Checker) {
                         }
                     }
                 }
+            }
+        }
+        if let Step::UpstreamError(e) = step {
+            if !(500..=599).contains(&e.status) {
+                c.at_value(
+                    &format!("{base}.status"),
+                    format!("{} is not a server error: give 500-599 (a 429 storm is `kind: upstream-429`)", e.status),
+                );
             }
         }
         if step.is_fault() && step.has_id() && !ids.insert(step.name()) {
@@ -583,15 +591,21 @@ fn targets(c: &mut Checker, timeline_ok: bool) {
         }
     }
     let has = |f: fn(&Step) -> bool| s.timeline.iter().any(f);
-    let storm = has(|f| matches!(f, Step::Upstream429(_)));
+    if t.retry_after_violations.is_some() && !has(|f| matches!(f, Step::Upstream429(_))) {
+        c.at_key(
+            "targets.retry_after_violations",
+            "needs an `upstream-429` fault in the timeline",
+        );
+    }
     for (name, set) in [
-        ("retry_after_violations", t.retry_after_violations.is_some()),
         ("upstream_rate_drop", t.upstream_rate_drop.is_some()),
+        ("upstream_rate_recovery", t.upstream_rate_recovery.is_some()),
+        ("breaker_calls_while_open", t.breaker_calls_while_open.is_some()),
     ] {
-        if set && !storm {
+        if set && !has(Step::is_upstream_fault) {
             c.at_key(
                 &format!("targets.{name}"),
-                "needs an `upstream-429` fault in the timeline",
+                "needs an `upstream-429` or `upstream-error` fault in the timeline",
             );
         }
     }
@@ -606,6 +620,14 @@ fn targets(c: &mut Checker, timeline_ok: bool) {
             );
         }
     }
+    if let Some(b) = &t.upstream_rate_recovery {
+        if !b.comparison.is_upper_bound() {
+            c.at_value(
+                "targets.upstream_rate_recovery",
+                format!("a maximum: write `{}` or `<= {}`", d(b.quantity), d(b.quantity)),
+            );
+        }
+    }
     if t.invalid_cert_accepted.is_some() && !has(|f| matches!(f, Step::CertExpired(_))) {
         c.at_key(
             "targets.invalid_cert_accepted",
@@ -613,11 +635,17 @@ fn targets(c: &mut Checker, timeline_ok: bool) {
         );
     }
     if t.breaker_opens.is_some()
-        && !has(|f| matches!(f, Step::Upstream429(_) | Step::CertExpired(_)))
+        && !has(|f| matches!(f, Step::Upstream429(_) | Step::UpstreamError(_) | Step::CertExpired(_)))
     {
         c.at_key(
             "targets.breaker_opens",
-            "needs a fault on a mock upstream (`upstream-429`, `cert-expired`)",
+            "needs a fault on a mock upstream (`upstream-429`, `upstream-error`, `cert-expired`)",
+        );
+    }
+    if t.breaker_calls_while_open.is_some() && s.service.health.is_none() {
+        c.at_key(
+            "targets.breaker_calls_while_open",
+            "needs `service.health`: the breaker's state is read from the health endpoint's JSON (`supplier.breaker`)",
         );
     }
 }

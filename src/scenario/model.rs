@@ -139,15 +139,18 @@ pub enum Defect {
     AsyncCommit,
     /// Wait on the database without a timeout.
     NoDbTimeout,
+    /// Fail a read when Redis fails, instead of reading it from Postgres.
+    NoCacheFallback,
 }
 
 impl Defect {
-    pub const ALL: [Defect; 5] = [
+    pub const ALL: [Defect; 6] = [
         Defect::IgnoreRetryAfter,
         Defect::NoCircuitBreaker,
         Defect::AcceptInvalidCerts,
         Defect::AsyncCommit,
         Defect::NoDbTimeout,
+        Defect::NoCacheFallback,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -157,6 +160,7 @@ impl Defect {
             Defect::AcceptInvalidCerts => "accept-invalid-certs",
             Defect::AsyncCommit => "async-commit",
             Defect::NoDbTimeout => "no-db-timeout",
+            Defect::NoCacheFallback => "no-cache-fallback",
         }
     }
 }
@@ -261,6 +265,9 @@ pub enum Step {
     /// A mock upstream answers every call with 429 and `Retry-After`.
     #[serde(rename = "upstream-429")]
     Upstream429(Upstream429),
+    /// A mock upstream answers every call with a server error (5xx).
+    #[serde(rename = "upstream-error")]
+    UpstreamError(UpstreamError),
     /// A mock upstream's TLS certificate is expired; healing renews it.
     #[serde(rename = "cert-expired")]
     CertExpired(SimpleFault),
@@ -354,6 +361,39 @@ pub struct Upstream429 {
     pub duration: Option<Duration>,
 }
 
+/// An upstream failing every call with a server error: the breaker's case, since a 5xx carries
+/// no `Retry-After` to slow the caller down.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpstreamError {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// The mock upstream, by its name under `services`.
+    pub service: String,
+    /// The status it answers, 500-599.
+    #[serde(default = "default_error_status")]
+    pub status: u16,
+    #[serde(
+        deserialize_with = "values::de_duration",
+        serialize_with = "values::ser_duration"
+    )]
+    #[schemars(with = "DurationSchema")]
+    pub at: Duration,
+    #[serde(
+        rename = "for",
+        default,
+        deserialize_with = "values::de_duration_opt",
+        serialize_with = "values::ser_duration_opt",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schemars(with = "Option<DurationSchema>")]
+    pub duration: Option<Duration>,
+}
+
+fn default_error_status() -> u16 {
+    503
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum RetryAfterFormat {
@@ -435,6 +475,7 @@ impl Step {
             Step::DbOutage(_) => "db-outage",
             Step::RedisOutage(_) => "redis-outage",
             Step::Upstream429(_) => "upstream-429",
+            Step::UpstreamError(_) => "upstream-error",
             Step::CertExpired(_) => "cert-expired",
             Step::DiskFull(_) => "disk-full",
             Step::DestroyDatabase(_) => "destroy-database",
@@ -447,6 +488,7 @@ impl Step {
         match self {
             Step::DbOutage(f) | Step::RedisOutage(f) => f.at,
             Step::Upstream429(f) => f.at,
+            Step::UpstreamError(f) => f.at,
             Step::CertExpired(f) | Step::DiskFull(f) => f.at,
             Step::DestroyDatabase(f) => f.at,
             Step::Heal(h) => h.at,
@@ -459,6 +501,7 @@ impl Step {
         match self {
             Step::DbOutage(f) | Step::RedisOutage(f) => f.duration,
             Step::Upstream429(f) => f.duration,
+            Step::UpstreamError(f) => f.duration,
             Step::CertExpired(f) | Step::DiskFull(f) => f.duration,
             Step::DestroyDatabase(_) | Step::Heal(_) | Step::Restore(_) => None,
         }
@@ -469,11 +512,17 @@ impl Step {
         match self {
             Step::DbOutage(f) | Step::RedisOutage(f) => Some(&f.service),
             Step::Upstream429(f) => Some(&f.service),
+            Step::UpstreamError(f) => Some(&f.service),
             Step::CertExpired(f) | Step::DiskFull(f) => Some(&f.service),
             Step::DestroyDatabase(f) => Some(&f.service),
             Step::Restore(r) => Some(&r.service),
             Step::Heal(_) => None,
         }
+    }
+
+    /// True for a fault on a mock upstream's answers (`upstream-429`, `upstream-error`).
+    pub fn is_upstream_fault(&self) -> bool {
+        matches!(self, Step::Upstream429(_) | Step::UpstreamError(_))
     }
 
     /// True for faults, false for recovery steps.
@@ -486,6 +535,7 @@ impl Step {
         let id = match self {
             Step::DbOutage(f) | Step::RedisOutage(f) => f.id.as_deref(),
             Step::Upstream429(f) => f.id.as_deref(),
+            Step::UpstreamError(f) => f.id.as_deref(),
             Step::CertExpired(f) | Step::DiskFull(f) => f.id.as_deref(),
             Step::DestroyDatabase(f) => f.id.as_deref(),
             Step::Heal(_) | Step::Restore(_) => None,
@@ -541,12 +591,28 @@ pub struct Targets {
     /// Maximum count of upstream calls made before a `Retry-After` had elapsed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retry_after_violations: Option<u64>,
-    /// How much the call rate to a 429ing upstream must drop: `">= 50%"`.
+    /// How much the call rate to a failing upstream must drop in the second after its first
+    /// 429 or 5xx, against the baseline before the first fault: `">= 50%"`. Checked per
+    /// upstream fault.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub upstream_rate_drop: Option<Bound<Percent>>,
-    /// Whether the circuit breaker must open during the fault.
+    /// Maximum time from an upstream fault's end until the upstream again receives at least
+    /// 90 % of its baseline call rate over a whole second: `<= 6s`. Checked per upstream fault.
+    #[serde(
+        default,
+        deserialize_with = "values::de_max_duration_opt",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schemars(with = "Option<MaxDurationSchema>")]
+    pub upstream_rate_recovery: Option<Bound<Duration>>,
+    /// Whether the circuit breaker must open during each upstream fault, as the health
+    /// endpoint's `supplier.breaker` reports it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub breaker_opens: Option<bool>,
+    /// Maximum count of upstream calls that arrived while the health endpoint said the breaker
+    /// was open (before the probe it announced in `supplier.breaker_probe_in_ms`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub breaker_calls_while_open: Option<u64>,
     /// Maximum count of requests accepted over an invalid certificate (fail closed: 0).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub invalid_cert_accepted: Option<u64>,
