@@ -31,9 +31,18 @@ pub fn verdict_table(result: &DrillResult) -> String {
     let mut out = String::new();
     let defects = if result.defects.is_empty() { String::new() } else { format!(" (defects: {})", result.defects.join(", ")) };
     let _ = writeln!(out, "{}{defects}: {}", result.scenario.name, if result.verdict.passed { "PASS" } else { "FAIL" });
-    let _ = writeln!(out, "  {:<22} {:<10} {:<52} result", "target", "expected", "measured");
+    // Columns as wide as their longest entry, so long target names still line up.
+    let width = |f: &dyn Fn(&crate::verdict::Check) -> usize, title: &str| {
+        result.verdict.checks.iter().map(f).max().unwrap_or(0).max(title.len())
+    };
+    let (t, e, m) = (
+        width(&|c| c.target.chars().count(), "target"),
+        width(&|c| c.expected.chars().count(), "expected"),
+        width(&|c| c.measured.chars().count(), "measured"),
+    );
+    let _ = writeln!(out, "  {:<t$}  {:<e$}  {:<m$}  result", "target", "expected", "measured");
     for c in &result.verdict.checks {
-        let _ = writeln!(out, "  {:<22} {:<10} {:<52} {}", c.target, c.expected, c.measured, if c.passed { "pass" } else { "FAIL" });
+        let _ = writeln!(out, "  {:<t$}  {:<e$}  {:<m$}  {}", c.target, c.expected, c.measured, if c.passed { "pass" } else { "FAIL" });
     }
     out
 }
