@@ -39,6 +39,33 @@ enum Command {
     Mock(crate::upstream::MockArgs),
     /// Run drill scenarios against the service under test; exit 1 when a target is missed.
     Run(RunArgs),
+    /// Certificates for the go-live checklist: `firedrill certs check PATHS|URLS --min-days 30`.
+    #[command(subcommand)]
+    Certs(CertsCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum CertsCommand {
+    /// Report certificates (PEM files, folders of *.pem/*.crt/*.cer, https:// URLs) that expire
+    /// within the window or already have; exit 1 when there is any.
+    Check {
+        #[arg(required = true)]
+        sources: Vec<String>,
+        /// The window: a certificate with fewer days left is reported.
+        #[arg(long, default_value_t = 30)]
+        min_days: i64,
+        /// The moment days are counted from (YYYY-MM-DD, default now).
+        #[arg(long)]
+        today: Option<jiff::civil::Date>,
+        #[arg(long, value_enum, default_value_t = CertsFormat::Table)]
+        format: CertsFormat,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum CertsFormat {
+    Table,
+    Json,
 }
 
 #[derive(Debug, Args)]
@@ -161,6 +188,7 @@ pub fn main() -> i32 {
         Command::Images(ImagesCommand::Build { force, tags }) => run_images_build(force, &tags),
         Command::Mock(args) => crate::upstream::run_cli(args),
         Command::Run(args) => run_drills(args),
+        Command::Certs(CertsCommand::Check { sources, min_days, today, format }) => run_certs_check(&sources, min_days, today, format),
     };
     match result {
         Ok(code) => code,
@@ -449,6 +477,57 @@ fn run_drills(args: RunArgs) -> anyhow::Result<i32> {
     } else {
         EXIT_FINDINGS
     })
+}
+
+/// Exit 0 when every certificate has at least `min_days` left, 1 when one has not, 2 when a
+/// source cannot be read.
+fn run_certs_check(sources: &[String], min_days: i64, today: Option<jiff::civil::Date>, format: CertsFormat) -> anyhow::Result<i32> {
+    let now = match today {
+        Some(d) => {
+            let ts = d.to_zoned(jiff::tz::TimeZone::UTC)?.timestamp();
+            std::time::UNIX_EPOCH + std::time::Duration::from_secs(ts.as_second().max(0) as u64)
+        }
+        None => std::time::SystemTime::now(),
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let mut certs = Vec::new();
+    for source in sources {
+        let found = if source.starts_with("https://") || source.starts_with("http://") {
+            runtime.block_on(crate::certs::from_url(source, now))
+        } else {
+            crate::certs::from_path(Path::new(source), now)
+        };
+        match found {
+            Ok(f) => certs.extend(f),
+            Err(e) => {
+                eprintln!("error: {e:#}");
+                return Ok(EXIT_ERROR);
+            }
+        }
+    }
+    let failing: Vec<&crate::certs::CertificateInfo> = certs.iter().filter(|c| c.days_left < min_days).collect();
+    match format {
+        CertsFormat::Json => {
+            let doc = serde_json::json!({ "version": 1, "min_days": min_days, "certificates": certs, "failing": failing.len() });
+            write_stdout(&(serde_json::to_string_pretty(&doc)? + "\n"))?;
+        }
+        CertsFormat::Table => {
+            let mut out = String::new();
+            for c in &certs {
+                let verdict = if c.expired {
+                    format!("EXPIRED {} days ago", -c.days_left)
+                } else if c.days_left < min_days {
+                    format!("expires in {} days (< {min_days})", c.days_left)
+                } else {
+                    format!("ok, {} days left", c.days_left)
+                };
+                out.push_str(&format!("{}: {} — not after {} — {verdict}\n", c.source, c.subject, c.not_after));
+            }
+            out.push_str(&format!("{} certificate(s), {} expiring within {min_days} days or expired\n", certs.len(), failing.len()));
+            write_stdout(&out)?;
+        }
+    }
+    Ok(if failing.is_empty() { EXIT_OK } else { EXIT_FINDINGS })
 }
 
 fn run_schema() -> anyhow::Result<i32> {

@@ -5,6 +5,7 @@
 //! - `scenario` → `environment` → `faults` + `workload` → `measure` → `verdict` → `report`:
 //!   incident drills against a running service; `drill` runs one scenario through them.
 
+pub mod certs;
 pub mod claims;
 pub mod cli;
 pub mod drill;
