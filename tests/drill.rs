@@ -5,19 +5,11 @@
 
 use std::process::Command;
 
+mod common;
+use common::{labelled, leftovers};
+
 use firedrill::drill::{self, RunOptions};
 use firedrill::scenario::{Defect, Scenario};
-
-/// Containers and networks of a run that still exist.
-fn leftovers(run_id: &str) -> String {
-    let label = format!("label=firedrill.run={run_id}");
-    let mut found = String::new();
-    for what in [&["ps", "-a", "--filter", &label, "--format", "{{.Names}}"][..], &["network", "ls", "--filter", &label, "--format", "{{.Name}}"][..]] {
-        let out = Command::new("docker").args(what).output().expect("docker");
-        found.push_str(&String::from_utf8_lossy(&out.stdout));
-    }
-    found
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn db_outage_passes_on_the_reference_service() {
@@ -34,7 +26,7 @@ async fn db_outage_passes_on_the_reference_service() {
     let supplier = result.measured.upstreams.iter().find(|u| u.name == "supplier").expect("supplier mock");
     assert!(supplier.completed > 0, "the supplier mock saw no request: {supplier:?}");
     // The environment is gone with the drill.
-    assert_eq!(leftovers(&result.run_id), "", "left behind by run {}", result.run_id);
+    assert_eq!(leftovers(&result.run_id), Vec::<String>::new(), "left behind by run {}", result.run_id);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -46,19 +38,9 @@ async fn db_outage_fails_without_a_database_timeout() {
     let missed: Vec<&str> = result.verdict.checks.iter().filter(|c| !c.passed).map(|c| c.target.as_str()).collect();
     assert!(missed.contains(&"latency.during.p99"), "failed for another reason: {:?}", result.verdict.failures());
     assert_eq!(result.defects, vec!["no-db-timeout"]);
-    assert_eq!(leftovers(&result.run_id), "", "left behind by run {}", result.run_id);
+    assert_eq!(leftovers(&result.run_id), Vec::<String>::new(), "left behind by run {}", result.run_id);
 }
 
-/// Containers and networks whose owner process is `pid`.
-fn owned_by(pid: u32) -> Vec<String> {
-    let label = format!("label=firedrill.owner-pid={pid}");
-    let mut found = Vec::new();
-    for what in [&["ps", "-a", "--filter", &label, "--format", "{{.Names}}"][..], &["network", "ls", "--filter", &label, "--format", "{{.Name}}"][..]] {
-        let out = Command::new("docker").args(what).output().expect("docker");
-        found.extend(String::from_utf8_lossy(&out.stdout).lines().map(str::to_string));
-    }
-    found
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_drill_killed_mid_run_is_swept_by_the_next_start() {
@@ -89,9 +71,9 @@ async fn a_drill_killed_mid_run_is_swept_by_the_next_start() {
     child.kill().expect("SIGKILL");
     child.wait().unwrap();
     // SIGKILL gives no chance to clean up: the containers are still there...
-    assert!(!owned_by(pid).is_empty(), "nothing was left to sweep; the test proves nothing");
+    assert!(!labelled(&format!("firedrill.owner-pid={pid}")).is_empty(), "nothing was left to sweep; the test proves nothing");
     // ...until the next environment starts and sweeps what dead owners left.
     let env = firedrill::environment::Environment::start().await.expect("environment");
     env.shutdown().await.unwrap();
-    assert_eq!(owned_by(pid), Vec::<String>::new(), "left behind by the killed drill");
+    assert_eq!(labelled(&format!("firedrill.owner-pid={pid}")), Vec::<String>::new(), "left behind by the killed drill");
 }

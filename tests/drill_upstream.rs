@@ -2,7 +2,8 @@
 //! reference service and fails, on the target that names its resilience path, with that path's
 //! defect switched on. Needs the reference-service binary next to this test (scripts/test builds it).
 
-use std::process::Command;
+mod common;
+use common::leftovers;
 
 use firedrill::drill::{self, DrillResult, RunOptions};
 use firedrill::scenario::{Defect, Scenario};
@@ -15,23 +16,13 @@ async fn run(path: &str, defects: &[Defect]) -> DrillResult {
     let scenario = Scenario::load(path).expect("scenario");
     let options = RunOptions { defects: defects.to_vec(), ..RunOptions::default() };
     let result = drill::run(&scenario, &options).await.expect("drill runs");
-    assert_eq!(leftovers(&result.run_id), "", "left behind by run {}", result.run_id);
+    assert_eq!(leftovers(&result.run_id), Vec::<String>::new(), "left behind by run {}", result.run_id);
     for c in &result.verdict.checks {
         eprintln!("{} {:?}: {} ({}) {}", path, defects, c.target, c.expected, c.measured);
     }
     result
 }
 
-/// Containers and networks of a run that still exist.
-fn leftovers(run_id: &str) -> String {
-    let label = format!("label=firedrill.run={run_id}");
-    let mut found = String::new();
-    for what in [&["ps", "-a", "--filter", &label, "--format", "{{.Names}}"][..], &["network", "ls", "--filter", &label, "--format", "{{.Name}}"][..]] {
-        let out = Command::new("docker").args(what).output().expect("docker");
-        found.push_str(&String::from_utf8_lossy(&out.stdout));
-    }
-    found
-}
 
 fn missed(result: &DrillResult) -> Vec<&str> {
     result.verdict.checks.iter().filter(|c| !c.passed).map(|c| c.target.as_str()).collect()

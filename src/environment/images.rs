@@ -250,13 +250,7 @@ pub fn build_binary_image_with(
     })();
     let _ = run_capture(docker_cli().args(["rm", "-f", "-v", &container]), "docker rm");
     result?;
-    remove_replaced(tag, old);
-    let took = started.elapsed();
-    progress(&format!("images: {tag}: built in {:.1} s", took.as_secs_f64()));
-    Ok(Outcome::Built {
-        tag: tag.to_string(),
-        took,
-    })
+    Ok(built(tag, old, started, progress))
 }
 
 fn verified() -> &'static Mutex<HashSet<String>> {
@@ -394,13 +388,7 @@ fn build_one(
             built?;
         }
     }
-    remove_replaced(tag, old);
-    let took = started.elapsed();
-    progress(&format!("images: {tag}: built in {:.1} s", took.as_secs_f64()));
-    Ok(Outcome::Built {
-        tag: tag.to_string(),
-        took,
-    })
+    Ok(built(tag, old, started, progress))
 }
 
 /// `tar --numeric-owner -C DIR -c . | docker import --change ... - TAG`, then the settings
@@ -721,6 +709,14 @@ impl Fnv {
     }
 }
 
+/// After a build of `tag`: drops the image it replaced and says how long it took.
+fn built(tag: &str, old: Option<String>, started: Instant, progress: Progress) -> Outcome {
+    remove_replaced(tag, old);
+    let took = started.elapsed();
+    progress(&format!("images: {tag}: built in {:.1} s", took.as_secs_f64()));
+    Outcome::Built { tag: tag.to_string(), took }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -746,3 +742,4 @@ mod tests {
         assert!(err.contains("nginx:1") && err.contains(POSTGRES), "{err}");
     }
 }
+
