@@ -101,68 +101,94 @@ fn matches_include(path: &Path, include: &[String]) -> bool {
     })
 }
 
-/// Lints files already chosen. Files are read and checked in parallel.
+/// Lints files already chosen. Files are read and checked in parallel, each one read, parsed and
+/// checked in one go (its text and model stay in cache while every rule runs over it).
 pub fn lint_files(files: &[PathBuf], config: &Config) -> Report {
-    let loaded: Vec<Result<Runbook, LoadError>> = files.par_iter().map(|p| Runbook::load(p)).collect();
-    let mut runbooks = Vec::new();
-    let mut load_errors = Vec::new();
-    for r in loaded {
-        match r {
-            Ok(rb) => runbooks.push(rb),
-            Err(e) => load_errors.push(e),
-        }
-    }
-    let mut report = lint_runbooks(runbooks, config);
-    report.load_errors = load_errors;
-    report
+    lint_each(files, config, |p| Runbook::load(p))
+}
+
+/// Lints runbooks given as bytes (path and contents), as `lint_files` does once it has read them.
+pub fn lint_bytes(sources: &[(PathBuf, Vec<u8>)], config: &Config) -> Report {
+    lint_each(sources, config, |(p, b)| Runbook::from_bytes(p, b))
 }
 
 /// Lints runbooks already parsed (the library entry point; `lint_files` reads them first).
 pub fn lint_runbooks(runbooks: Vec<Runbook>, config: &Config) -> Report {
-    let files: Vec<LintedFile> = runbooks
-        .into_par_iter()
-        .map(|runbook| {
-            let claims = crate::claims::extract(&runbook);
-            LintedFile { runbook, claims }
-        })
-        .collect();
-    let enabled: Vec<(&dyn Rule, Severity)> = rules::all()
+    let enabled = enabled_rules(config);
+    let checked: Vec<(LintedFile, Vec<Diagnostic>)> =
+        runbooks.into_par_iter().map(|runbook| check_one(runbook, &enabled, config)).collect();
+    finish(checked, Vec::new(), &enabled, config)
+}
+
+type Enabled = Vec<(&'static dyn Rule, Severity)>;
+
+fn enabled_rules(config: &Config) -> Enabled {
+    rules::all()
         .iter()
         .filter_map(|r| config.severity_of(r.meta().code, r.meta().severity).map(|s| (*r, s)))
-        .collect();
+        .collect()
+}
 
-    let mut diagnostics: Vec<Diagnostic> = files
-        .par_iter()
-        .enumerate()
-        .flat_map_iter(|(index, file)| {
-            let cx = FileContext { runbook: &file.runbook, claims: &file.claims, config };
-            let mut out = Vec::new();
-            for (rule, severity) in &enabled {
-                let mut findings = Vec::new();
-                rule.check_file(&cx, &mut findings);
-                out.extend(findings.into_iter().map(|f| place(&files, index, rule.meta(), *severity, f)));
-            }
-            out
-        })
-        .collect();
+fn lint_each<T: Sync>(inputs: &[T], config: &Config, load: impl Fn(&T) -> Result<Runbook, LoadError> + Sync) -> Report {
+    let enabled = enabled_rules(config);
+    let results: Vec<Result<(LintedFile, Vec<Diagnostic>), LoadError>> =
+        inputs.par_iter().map(|input| load(input).map(|runbook| check_one(runbook, &enabled, config))).collect();
+    let mut checked = Vec::with_capacity(results.len());
+    let mut load_errors = Vec::new();
+    for r in results {
+        match r {
+            Ok(c) => checked.push(c),
+            Err(e) => load_errors.push(e),
+        }
+    }
+    finish(checked, load_errors, &enabled, config)
+}
 
-    let project = ProjectContext { files: &files, config };
-    for (rule, severity) in &enabled {
-        let mut findings = Vec::new();
-        rule.check_project(&project, &mut findings);
-        diagnostics.extend(findings.into_iter().map(|f| place(&files, f.file, rule.meta(), *severity, f.finding)));
+/// Claims and every file rule on one runbook; its diagnostics placed (file index set later) and
+/// filtered by its suppressions.
+fn check_one(runbook: Runbook, enabled: &Enabled, config: &Config) -> (LintedFile, Vec<Diagnostic>) {
+    let claims = crate::claims::extract(&runbook);
+    let file = LintedFile { runbook, claims };
+    let cx = FileContext { runbook: &file.runbook, claims: &file.claims, config };
+    let mut out = Vec::new();
+    let mut findings = Vec::new();
+    for (rule, severity) in enabled {
+        rule.check_file(&cx, &mut findings);
+        out.extend(findings.drain(..).map(|f| place(&file.runbook, 0, rule.meta(), *severity, f)));
+    }
+    out.retain(|d| !file.runbook.is_suppressed(d.code, &d.span));
+    (file, out)
+}
+
+fn finish(checked: Vec<(LintedFile, Vec<Diagnostic>)>, load_errors: Vec<LoadError>, enabled: &Enabled, config: &Config) -> Report {
+    let mut files = Vec::with_capacity(checked.len());
+    let mut diagnostics = Vec::new();
+    for (index, (file, diags)) in checked.into_iter().enumerate() {
+        diagnostics.extend(diags.into_iter().map(|d| Diagnostic { file_index: index, ..d }));
+        files.push(file);
     }
 
-    diagnostics.retain(|d| !files[d.file_index].runbook.is_suppressed(d.code, &d.span));
+    let project = ProjectContext { files: &files, config };
+    for (rule, severity) in enabled {
+        let mut findings = Vec::new();
+        rule.check_project(&project, &mut findings);
+        for f in findings {
+            let runbook = &files[f.file].runbook;
+            let d = place(runbook, f.file, rule.meta(), *severity, f.finding);
+            if !runbook.is_suppressed(d.code, &d.span) {
+                diagnostics.push(d);
+            }
+        }
+    }
+
     diagnostics.sort_by(|a, b| {
         (a.file_index, a.line, a.column, a.code, &a.message).cmp(&(b.file_index, b.line, b.column, b.code, &b.message))
     });
     diagnostics.dedup();
-    Report { files, diagnostics, load_errors: Vec::new() }
+    Report { files, diagnostics, load_errors }
 }
 
-fn place(files: &[LintedFile], index: usize, meta: &'static RuleMeta, severity: Severity, f: Finding) -> Diagnostic {
-    let runbook = &files[index].runbook;
+fn place(runbook: &Runbook, index: usize, meta: &'static RuleMeta, severity: Severity, f: Finding) -> Diagnostic {
     let len = runbook.text().len();
     let span = f.span.start.min(len)..f.span.end.min(len).max(f.span.start.min(len));
     let start = runbook.line_col(span.start);
