@@ -2,7 +2,9 @@
 //! while the faults follow the timeline and a prober watches `/health`, reads every acknowledged
 //! write back, measures, judges, and returns the result that `report` writes.
 
+mod answers;
 mod service;
+mod tls;
 mod upstream;
 
 use std::collections::BTreeMap;
@@ -17,12 +19,15 @@ use tokio::time::Instant;
 use crate::environment::{images, ContainerSpec, Environment, Ready};
 use crate::faults::{self, Fault};
 use crate::measure::ledger::{self, LedgerReport};
+use crate::measure::restore::{self, BackupSeen};
 use crate::measure::{self, PhaseStats, Point, Probe, Timeline};
 use crate::scenario::{Defect, DependencyKind, Scenario, Step};
 use crate::verdict::{self, Verdict};
 use crate::workload::{self, LoadPlan, Progress, RequestTemplate};
 
-pub use service::{find_firedrill, find_reference_service, MOCK_ADMIN_PORT, MOCK_IMAGE, MOCK_PORT, REFERENCE_SERVICE};
+pub use service::{find_firedrill, find_reference_service, package_mock, MOCK_ADMIN_PORT, MOCK_IMAGE, MOCK_PORT, REFERENCE_SERVICE};
+pub use answers::{Answer, AnswersSeen, ServiceSeen};
+pub use tls::CertFaultSeen;
 pub use upstream::{
     BreakerSeen, BreakerSpan, BreakerState, UpstreamFaultSeen, UpstreamPoint, UpstreamSeen, ViolationSeen,
 };
@@ -121,6 +126,20 @@ pub struct Measurements {
     pub upstream_error: Option<String>,
     /// The service's supplier breaker, from its health answers; absent when they carry none.
     pub breaker: Option<BreakerSeen>,
+    /// Each `cert-expired` fault, from the mock's log and the health answers.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub cert_faults: Vec<CertFaultSeen>,
+    /// Each database's dumps, destroy and restore, with the RPO and the restored data's check.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub backups: Vec<BackupSeen>,
+    /// Whether the service under test stayed up (exits, restarts), from its container's state.
+    pub service: Option<ServiceSeen>,
+    /// The error answers sampled during the fault and their clarity (with `unclear_errors`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub answers: Option<AnswersSeen>,
+    /// What each fault did and saw, by fault name (a full disk: the database's log lines).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub fault_notes: BTreeMap<String, Vec<String>>,
 }
 
 const PROBE_EVERY: Duration = Duration::from_millis(100);
@@ -140,6 +159,15 @@ pub async fn run(scenario: &Scenario, options: &RunOptions) -> Result<DrillResul
         if !defects.contains(d) {
             defects.push(*d);
         }
+    }
+
+    // A mock that serves TLS needs a CA the service trusts, handed over in a variable it names.
+    let drill_ca = faults::DrillCa::for_scenario(scenario)?;
+    if drill_ca.is_some() && scenario.service.tls_ca_env.is_none() {
+        let mock = faults::tls::tls_mocks(scenario).next().unwrap_or_default();
+        anyhow::bail!(
+            "`services.{mock}.tls` needs `service.tls_ca_env`: the variable in which the service receives the PEM certificate of the CA firedrill makes for this run (the reference service reads SUPPLIER_CA_PEM)"
+        );
     }
 
     // Images first: nothing runs until every image exists.
@@ -173,10 +201,24 @@ pub async fn run(scenario: &Scenario, options: &RunOptions) -> Result<DrillResul
     for (name, dep) in &scenario.services {
         specs.push(dependency_spec(name, dep)?);
     }
+    // A database a `disk-full` step fills keeps its data on size-limited storage that outlives it.
+    let disk_full = faults::disk::targets(scenario);
+    for spec in specs.iter_mut().filter(|s| disk_full.contains(&s.name.as_str())) {
+        *spec = faults::disk::limited_storage(&env, spec.clone()).await?;
+    }
+    // Each database with a `backup` gets a backup container beside it.
+    let backup_jobs = faults::backup::jobs(scenario);
+    specs.extend(backup_jobs.iter().map(|j| j.sidecar_spec()));
     env.run_all(specs).await?;
+    if let Some(ca) = &drill_ca {
+        ca.serve_baseline(&env, scenario).await?;
+    }
     let mut spec = ContainerSpec::new("service", &service_image).port(scenario.service.port);
     for (k, v) in &scenario.service.env {
         spec = spec.env(k, v.to_string());
+    }
+    if let (Some(ca), Some(var)) = (&drill_ca, &scenario.service.tls_ca_env) {
+        spec = spec.env(var, ca.cert_pem());
     }
     let defect_list: Vec<&'static str> = defects.iter().map(|d| d.as_str()).collect();
     spec = spec.env("DEFECTS", defect_list.join(","));
@@ -186,6 +228,7 @@ pub async fn run(scenario: &Scenario, options: &RunOptions) -> Result<DrillResul
         spec = spec.ready(Ready::Tcp(scenario.service.port));
     }
     let service = env.run(spec).await.context("starting the service under test")?;
+    let service_before = answers::service_state(&service).await.ok();
     let environment_ready = env_started.elapsed();
     say(&format!("service ready after {}", verdict::show_duration(environment_ready)));
 
@@ -208,7 +251,7 @@ pub async fn run(scenario: &Scenario, options: &RunOptions) -> Result<DrillResul
         .iter()
         .enumerate()
         .filter(|(_, s)| s.is_fault())
-        .map(|(i, s)| faults::from_step(s).map(|f| (i, f)))
+        .map(|(i, s)| faults::from_step_in(s, &faults::Context { ca: drill_ca.clone(), backups: backup_jobs.clone() }).map(|f| (i, f)))
         .collect::<Result<_>>()?;
 
     // One clock for load, faults and probes: a moment just ahead, so that every task is waiting.
@@ -218,19 +261,26 @@ pub async fn run(scenario: &Scenario, options: &RunOptions) -> Result<DrillResul
     let progress = Arc::new(Progress::default());
     let health_url = scenario.service.health.as_ref().map(|h| format!("{base_url}{h}"));
     let prober = tokio::spawn(probe(health_url, start, end));
+    let sampler = scenario.targets.unclear_errors.is_some().then(|| tokio::spawn(answers::Sampler::new(scenario, &plan, ledger_base).run(start, end)));
     say(&format!("load {}/s for {}", plan.rate, verdict::show_duration(plan.duration)));
     let ticker = options.verbose.then(|| tokio::spawn(show_progress(scenario.clone(), progress.clone(), start, end)));
     let load = workload::run_from(&plan, ledger_base, progress, start);
     let timeline = run_timeline(scenario, &faults, &env, start);
-    let (load, records) = tokio::join!(load, timeline);
+    let backups_taken = faults::backup::run_all(&backup_jobs, &env, start, end);
+    let (load, records, ()) = tokio::join!(load, timeline, backups_taken);
     if let Some(t) = ticker {
         t.abort();
     }
     let records = records?;
-    let (probes, breaker_samples) = prober.await?;
+    let (probes, breaker_samples, health_answers) = prober.await?;
+    let sampled = match sampler {
+        Some(task) => Some(task.await?),
+        None => None,
+    };
 
     // Every acknowledged write is read back once the service is healthy again.
     let ledger_path = scenario.workload.mix.iter().find(|r| r.ledger).map(|r| format!("{}/{{id}}", r.path.trim_end_matches('/')));
+    let mut present_ids = None;
     let (ledger, ledger_error) = match ledger_path {
         None => (None, None),
         Some(path) => {
@@ -238,14 +288,35 @@ pub async fn run(scenario: &Scenario, options: &RunOptions) -> Result<DrillResul
                 let _ = service.wait_for_http(scenario.service.port, h, Duration::from_secs(30)).await;
             }
             match ledger::read_back(&base_url, &path, &load.samples).await {
-                Ok(present) => (Some(ledger::check(&load.samples, &present)), None),
+                Ok(present) => {
+                    let report = ledger::check(&load.samples, &present);
+                    present_ids = Some(present);
+                    (Some(report), None)
+                }
                 Err(e) => (None, Some(format!("{e:#}"))),
             }
         }
     };
 
-    let injected = records.iter().filter_map(|r| r.injected_at).min();
-    let healed = records.iter().filter_map(|r| r.healed_at).max();
+    let service_seen = match (&service_before, answers::service_state(&service).await.ok()) {
+        (Some(before), Some(after)) => Some(answers::service_seen(before, &after)),
+        _ => None,
+    };
+    let mut fault_notes = BTreeMap::new();
+    for (record, (_, fault)) in records.iter().zip(&faults) {
+        let notes = fault.notes(&env).await;
+        if !notes.is_empty() {
+            fault_notes.insert(record.name.clone(), notes);
+        }
+    }
+
+    let backups: Vec<BackupSeen> = backup_jobs.iter().map(|j| restore::seen(j.record(), &load.samples, present_ids.as_ref())).collect();
+    // A restore's RTO runs from the moment the restore starts, not from when it has finished.
+    let restores_started = backups.iter().filter_map(|b| b.record.restored.as_ref().map(|r| r.started_at));
+    let healed = records.iter().filter(|r| r.kind != "destroy-database").filter_map(|r| r.healed_at).chain(restores_started).max();
+    // And a destroy counts from its first moment: removing the container takes a while.
+    let destroys_started = backups.iter().filter_map(|b| b.record.destroyed.as_ref().map(|d| d.started_at));
+    let injected = records.iter().filter_map(|r| r.injected_at).chain(destroys_started).min();
     let duration = scenario.workload.duration;
     let stability = scenario.targets.stability.unwrap_or(Duration::from_secs(3));
     let (recovered_at, rto_missing) = match healed {
@@ -262,11 +333,15 @@ pub async fn run(scenario: &Scenario, options: &RunOptions) -> Result<DrillResul
         recovered_at,
     };
     let phases = measure::by_phase(&load.samples, &phases_timeline);
+    let answers_seen = sampled.map(|a| {
+        answers::judge(&a, &answers::dependency_words(scenario), injected.unwrap_or(duration), recovered_at.or(healed).unwrap_or(duration))
+    });
     // What the mocks saw, on the drill's clock.
     let indexed: Vec<(usize, FaultRecord)> = faults.iter().map(|(i, _)| *i).zip(records.iter().cloned()).collect();
     let mut upstreams = Vec::new();
     let mut breaker = None;
     let mut upstream_error = None;
+    let mut cert_faults = Vec::new();
     for (name, dep) in &scenario.services {
         if dep.mock.is_none() {
             continue;
@@ -284,6 +359,7 @@ pub async fn run(scenario: &Scenario, options: &RunOptions) -> Result<DrillResul
                     duration,
                 };
                 upstreams.push(upstream::measure(&reading));
+                cert_faults.extend(tls::measure(name, &log, &|ms| clock.drill_time(ms), scenario, &indexed, &health_answers));
                 // The breaker guards the upstream the faults are aimed at (else the first mock).
                 let aimed = scenario.faults().any(|f| f.is_upstream_fault() && f.service() == Some(name.as_str()));
                 if !breaker_samples.is_empty() && (breaker.is_none() || aimed) {
@@ -306,6 +382,10 @@ pub async fn run(scenario: &Scenario, options: &RunOptions) -> Result<DrillResul
             upstreams: &upstreams,
             upstream_error: upstream_error.as_deref(),
             breaker: breaker.as_ref(),
+            cert_faults: &cert_faults,
+            backups: &backups,
+            service: service_seen.as_ref(),
+            answers: answers_seen.as_ref(),
         },
     );
     let series = measure::series(&load.samples, SERIES_INTERVAL, duration);
@@ -330,8 +410,8 @@ pub async fn run(scenario: &Scenario, options: &RunOptions) -> Result<DrillResul
         images: image_infos,
         faults: records,
         timings: Timings { environment_ready, total: begun.elapsed() },
-        measured: Measurements { rto, recovered_at, phases, ledger, ledger_error, requests_sent, achieved_rate, max_send_lag, upstreams, upstream_error, breaker },
-        definitions: measure::DEFINITIONS.iter().chain(upstream::DEFINITIONS).copied().collect(),
+        measured: Measurements { rto, recovered_at, phases, ledger, ledger_error, requests_sent, achieved_rate, max_send_lag, upstreams, upstream_error, breaker, cert_faults, backups, service: service_seen, answers: answers_seen, fault_notes },
+        definitions: measure::DEFINITIONS.iter().chain(upstream::DEFINITIONS).chain(tls::DEFINITIONS).chain(if backup_jobs.is_empty() { &[][..] } else { restore::DEFINITIONS }).chain(answers::DEFINITIONS).copied().collect(),
         targets: scenario.targets.clone(),
         verdict,
         series,
@@ -430,11 +510,12 @@ async fn run_timeline(scenario: &Scenario, faults: &[(usize, Box<dyn Fault>)], e
 
 /// Probes the health URL every [`PROBE_EVERY`] from `start` to `end`. A probe that does not
 /// answer 200 within the interval counts as unhealthy. Answers whose JSON carries the supplier
-/// breaker (`supplier.breaker`) are kept as breaker samples too, answered 200 or not.
-async fn probe(url: Option<String>, start: Instant, end: Instant) -> (Vec<Probe>, Vec<upstream::BreakerSample>) {
-    let Some(url) = url else { return (Vec::new(), Vec::new()) };
+/// breaker (`supplier.breaker`) are kept as breaker samples too, answered 200 or not; every
+/// answer is kept as whether it names a certificate problem.
+async fn probe(url: Option<String>, start: Instant, end: Instant) -> (Vec<Probe>, Vec<upstream::BreakerSample>, Vec<tls::HealthAnswer>) {
+    let Some(url) = url else { return (Vec::new(), Vec::new(), Vec::new()) };
     let client = workload::client(PROBE_EVERY * 5);
-    let (mut probes, mut breaker) = (Vec::new(), Vec::new());
+    let (mut probes, mut breaker, mut answers) = (Vec::new(), Vec::new(), Vec::new());
     let mut next = start;
     while next < end {
         tokio::time::sleep_until(next).await;
@@ -449,6 +530,7 @@ async fn probe(url: Option<String>, start: Instant, end: Instant) -> (Vec<Probe>
         let healthy = matches!(&answer, Ok(Ok((200, _))));
         if let Ok(Ok((_, body))) = &answer {
             breaker.extend(upstream::BreakerSample::from_health(body, sent, start.elapsed()));
+            answers.push(tls::HealthAnswer::from_body(body, sent, start.elapsed()));
         }
         probes.push(Probe { at, healthy });
         next += PROBE_EVERY;
@@ -458,7 +540,7 @@ async fn probe(url: Option<String>, start: Instant, end: Instant) -> (Vec<Probe>
             next += PROBE_EVERY;
         }
     }
-    (probes, breaker)
+    (probes, breaker, answers)
 }
 
 /// One line a second on stderr while the load runs: the planned phase, answers and errors in

@@ -1,11 +1,14 @@
-//! Nothing left behind: every container and network carries its run and owner process; a run's
-//! things are removed by label on drop, on Ctrl-C, and — when the owner died — at the next start.
+//! Nothing left behind: every container, network and named volume carries its run and owner
+//! process; a run's things are removed by label on drop, on Ctrl-C, and — when the owner died —
+//! at the next start.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::{Mutex, OnceLock};
 
 use anyhow::{anyhow, Result};
-use bollard::query_parameters::{ListContainersOptions, ListNetworksOptions, RemoveContainerOptions};
+use bollard::query_parameters::{
+    ListContainersOptions, ListNetworksOptions, ListVolumesOptions, RemoveContainerOptions, RemoveVolumeOptions,
+};
 use bollard::Docker;
 
 /// The drill run a container or network belongs to.
@@ -93,6 +96,8 @@ pub struct Swept {
     pub runs: BTreeSet<String>,
     pub containers: usize,
     pub networks: usize,
+    /// Named volumes (a drill's size-limited storage).
+    pub volumes: usize,
 }
 
 /// Removes the containers and networks of runs whose owner process is dead.
@@ -114,18 +119,32 @@ pub async fn sweep_stale(docker: &Docker) -> Result<Swept> {
             }
         }
     }
+    for volume in list_volumes(docker, OWNER_PID_LABEL).await? {
+        if let Some(run) = volume.labels.get(RUN_LABEL) {
+            if owner_is_dead(&volume.labels) {
+                dead_runs.insert(run.clone());
+            }
+        }
+    }
     let mut swept = Swept::default();
     for run in &dead_runs {
-        let (containers, networks) = remove_run(docker, run).await?;
+        let (containers, networks, volumes) = remove_run_counted(docker, run).await?;
         swept.containers += containers;
         swept.networks += networks;
+        swept.volumes += volumes;
     }
     swept.runs = dead_runs;
     Ok(swept)
 }
 
-/// Removes every container (with its anonymous volumes) and network labelled with `run`.
+/// Removes every container (with its anonymous volumes), network and named volume labelled with
+/// `run`; returns how many containers and networks it removed.
 pub async fn remove_run(docker: &Docker, run: &str) -> Result<(usize, usize)> {
+    remove_run_counted(docker, run).await.map(|(c, n, _)| (c, n))
+}
+
+/// [`remove_run`], counting the named volumes too.
+async fn remove_run_counted(docker: &Docker, run: &str) -> Result<(usize, usize, usize)> {
     let filter = format!("{RUN_LABEL}={run}");
     let containers = list_containers(docker, &filter).await?;
     let removals = containers
@@ -163,7 +182,16 @@ pub async fn remove_run(docker: &Docker, run: &str) -> Result<(usize, usize)> {
             }
         }
     }
-    Ok((containers.len(), networks.len()))
+    // Named volumes last: a volume is removable only once no container uses it.
+    let volumes = list_volumes(docker, &filter).await?;
+    for volume in &volumes {
+        match docker.remove_volume(&volume.name, Some(RemoveVolumeOptions { force: true })).await {
+            Ok(()) => {}
+            Err(e) if is_not_found(&e) => {}
+            Err(e) => return Err(anyhow!("removing volume {}: {e}", volume.name)),
+        }
+    }
+    Ok((containers.len(), networks.len(), volumes.len()))
 }
 
 /// The same, from synchronous code (Drop, the signal thread): its own thread and runtime, so
@@ -204,6 +232,13 @@ async fn list_networks(docker: &Docker, label: &str) -> Result<Vec<bollard::mode
         filters: Some(HashMap::from([("label".to_string(), vec![label.to_string()])])),
     };
     Ok(docker.list_networks(Some(options)).await?)
+}
+
+async fn list_volumes(docker: &Docker, label: &str) -> Result<Vec<bollard::models::Volume>> {
+    let options = ListVolumesOptions {
+        filters: Some(HashMap::from([("label".to_string(), vec![label.to_string()])])),
+    };
+    Ok(docker.list_volumes(Some(options)).await?.volumes.unwrap_or_default())
 }
 
 /// Runs alive in this process, cleaned by the signal handler.

@@ -352,6 +352,40 @@ impl Container {
         })
     }
 
+    /// Copies `content` into the container as `dir/name` (mode 0644), running or stopped: what
+    /// `docker cp FILE CONTAINER:DIR/NAME` does.
+    pub async fn copy_in(&self, dir: &str, name: &str, content: &[u8]) -> Result<()> {
+        let tar = super::archive::single_file(name, content, 0o644)?;
+        let options = bollard::query_parameters::UploadToContainerOptions { path: dir.to_string(), ..Default::default() };
+        self.docker
+            .upload_to_container(&self.id, Some(options), bollard::body_full(tar.into()))
+            .await
+            .with_context(|| format!("copying {name} into {}:{dir}", self.spec.name))
+    }
+
+    /// The content of the file at `path` in the container, running or stopped (`docker cp` out).
+    pub async fn copy_out(&self, path: &str) -> Result<Vec<u8>> {
+        let options = bollard::query_parameters::DownloadFromContainerOptions { path: path.to_string() };
+        let mut stream = self.docker.download_from_container(&self.id, Some(options));
+        let mut tar = Vec::new();
+        while let Some(chunk) = stream.next().await {
+            tar.extend_from_slice(&chunk.with_context(|| format!("copying {}:{path} out", self.spec.name))?);
+        }
+        super::archive::first_file(&tar).with_context(|| format!("copying {}:{path} out", self.spec.name))
+    }
+
+    /// The names of the volumes mounted in it (its anonymous data volumes among them).
+    pub async fn volumes(&self) -> Result<Vec<String>> {
+        let info = self.docker.inspect_container(&self.id, None).await.with_context(|| format!("inspecting {}", self.spec.name))?;
+        Ok(info
+            .mounts
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|m| m.typ.as_deref() == Some("volume"))
+            .filter_map(|m| m.name)
+            .collect())
+    }
+
     /// Everything it printed so far, stdout and stderr interleaved, across restarts.
     pub async fn logs(&self) -> Result<String> {
         Ok(self.log_lines().await?.join("\n"))

@@ -6,10 +6,12 @@
 //! alias, label a network, or disconnect and reconnect a container, which drills need.
 
 pub mod apt;
+mod archive;
 mod cleanup;
 mod container;
 mod docker;
 pub mod images;
+mod storage;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -30,6 +32,7 @@ pub use container::{
     Container, ContainerSpec, ExecOutput, LogMark, Ready, POSTGRES_DB, POSTGRES_PASSWORD, POSTGRES_USER,
 };
 pub use docker::{connect, connect_to, NoEngine};
+pub use storage::Volume;
 
 /// How an environment starts.
 #[derive(Debug, Clone)]
@@ -77,11 +80,12 @@ impl Environment {
             let swept = sweep_stale(&docker)
                 .await
                 .context("sweeping leftovers of earlier runs")?;
-            if swept.containers + swept.networks > 0 {
+            if swept.containers + swept.networks + swept.volumes > 0 {
                 eprintln!(
-                    "firedrill: removed {} container(s) and {} network(s) left by dead runs ({})",
+                    "firedrill: removed {} container(s), {} network(s) and {} volume(s) left by dead runs ({})",
                     swept.containers,
                     swept.networks,
+                    swept.volumes,
                     swept.runs.iter().cloned().collect::<Vec<_>>().join(", ")
                 );
             }
@@ -249,6 +253,20 @@ impl Environment {
         container
             .wait_ready(LogMark::default(), Instant::now() + spec.ready_timeout)
             .await?;
+        Ok(container)
+    }
+
+    /// Removes the container `name` now, with its anonymous volumes (its data), and forgets it:
+    /// a destroyed dependency. [`Environment::run`] with its spec starts a new one under the same
+    /// DNS name. Returns the removed handle (for its spec).
+    pub async fn remove(&self, name: &str) -> Result<Container> {
+        let container = self.container(name).ok_or_else(|| anyhow!("no container `{name}` in this run"))?;
+        let options = bollard::query_parameters::RemoveContainerOptions { force: true, v: true, ..Default::default() };
+        self.docker
+            .remove_container(&container.id, Some(options))
+            .await
+            .with_context(|| format!("removing {name} and its volumes"))?;
+        self.containers.lock().unwrap_or_else(|e| e.into_inner()).retain(|c| c.id != container.id);
         Ok(container)
     }
 

@@ -71,7 +71,9 @@ pub(super) fn check(s: &Scenario, index: &Index) -> Vec<Diagnostic> {
     }
     top(&mut c);
     services(&mut c);
+    backups(&mut c);
     service_under_test(&mut c);
+    tls_trust(&mut c);
     workload(&mut c);
     let before = c.out.len();
     timeline(&mut c);
@@ -136,6 +138,57 @@ fn services(c: &mut Checker) {
         for key in dep.env.keys() {
             check_env_name(c, &format!("{base}.env.{key}"), key);
         }
+    }
+}
+
+/// `backup` on a dependency: PostgreSQL only, a dump before the load ends (and before the
+/// database it would restore is destroyed), its backup container's name free; a `restore` needs one.
+fn backups(c: &mut Checker) {
+    let s = c.s;
+    for (name, dep) in &s.services {
+        let Some(b) = &dep.backup else { continue };
+        let base = format!("services.{name}.backup");
+        if dep.kind() != DependencyKind::Postgres {
+            let is = dep.image.as_ref().map_or("a mock upstream".to_string(), |i| format!("image `{i}`"));
+            c.at_key(&base, format!("backups are `pg_dump`s of a PostgreSQL service; `{name}` is {is}"));
+            continue;
+        }
+        let sidecar = format!("{name}{}", crate::faults::backup::SIDECAR_SUFFIX);
+        if s.services.contains_key(&sidecar) {
+            c.at_key(&base, format!("the backup container is named `{sidecar}`, which `services` already uses: rename that service"));
+        }
+        if b.every.is_zero() {
+            c.at_value(&format!("{base}.every"), "must be longer than 0");
+        } else if b.every >= s.workload.duration {
+            c.at_value(
+                &format!("{base}.every"),
+                format!("the first dump would be at {}, not before the end of the load (`workload.duration: {}`)", d(b.every), d(s.workload.duration)),
+            );
+        } else if let Some(destroy) = s.timeline.iter().find_map(|f| match f {
+            Step::DestroyDatabase(x) if x.service == *name => Some(x),
+            _ => None,
+        }) {
+            if b.every >= destroy.at {
+                c.at_value(
+                    &format!("{base}.every"),
+                    format!("the first dump would be at {}, not before `destroy-database` at {}: the restore would have nothing to restore", d(b.every), d(destroy.at)),
+                );
+            }
+        }
+    }
+    for (i, step) in s.timeline.iter().enumerate() {
+        let Step::Restore(r) = step else { continue };
+        let destroyed = s.timeline.iter().any(|f| matches!(f, Step::DestroyDatabase(x) if x.service == r.service && x.at < r.at));
+        let dep = s.services.get(&r.service);
+        if destroyed && dep.is_some_and(|d| d.kind() == DependencyKind::Postgres && d.backup.is_none()) {
+            c.at_value(
+                &format!("timeline[{i}].service"),
+                format!("`restore` of `{}` has nothing to restore from: give `services.{}` a `backup: {{every: 5s}}`", r.service, r.service),
+            );
+        }
+    }
+    if s.targets.consistent_restore.is_some() && !s.timeline.iter().any(|f| matches!(f, Step::Restore(_))) {
+        c.at_key("targets.consistent_restore", "needs a `restore` step in the timeline");
     }
 }
 
@@ -585,6 +638,7 @@ fn targets(c: &mut Checker, timeline_ok: bool) {
     for (name, set) in [
         ("lost_writes", t.lost_writes.is_some()),
         ("rpo", t.rpo.is_some()),
+        ("consistent_restore", t.consistent_restore.is_some()),
     ] {
         if set && !ledgered {
             c.at_key(&format!("targets.{name}"), "needs a write with `ledger: true` in `workload.mix`: nothing is read back otherwise");
@@ -628,6 +682,7 @@ fn targets(c: &mut Checker, timeline_ok: bool) {
             );
         }
     }
+    cert_targets(c);
     if t.invalid_cert_accepted.is_some() && !has(|f| matches!(f, Step::CertExpired(_))) {
         c.at_key(
             "targets.invalid_cert_accepted",
@@ -647,6 +702,83 @@ fn targets(c: &mut Checker, timeline_ok: bool) {
             "targets.breaker_calls_while_open",
             "needs `service.health`: the breaker's state is read from the health endpoint's JSON (`supplier.breaker`)",
         );
+    }
+    if t.unclear_errors.is_some() && s.faults().next().is_none() {
+        c.at_key(
+            "targets.unclear_errors",
+            "needs a fault in the timeline: error answers are judged while a dependency fails",
+        );
+    }
+}
+
+/// `service.tls_ca_env`: a variable name, not also set by hand, and only with a mock that serves
+/// TLS. (Its absence next to a TLS mock is refused by `firedrill run`, not here: a scenario for a
+/// `command` service may still be written before the drill can run it.)
+fn tls_trust(c: &mut Checker) {
+    let Some(var) = &c.s.service.tls_ca_env else { return };
+    check_env_name(c, "service.tls_ca_env", var);
+    if c.s.service.env.contains_key(var) {
+        c.at_value(
+            "service.tls_ca_env",
+            format!("`{var}` is also set in `service.env`: firedrill fills it with the drill CA's certificate, drop it there"),
+        );
+    }
+    if !c.s.services.values().any(|d| d.mock.is_some() && d.tls) {
+        c.at_value(
+            "service.tls_ca_env",
+            "no mock upstream has `tls: true`: there is no drill CA to hand over",
+        );
+    }
+}
+
+/// `health_names_cause` and `upstream_resume`: measured on `cert-expired` faults, which must end.
+fn cert_targets(c: &mut Checker) {
+    let s = c.s;
+    let t = &s.targets;
+    let certs: Vec<usize> = s
+        .timeline
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| matches!(f, Step::CertExpired(_)))
+        .map(|(i, _)| i)
+        .collect();
+    for (name, bound) in [("health_names_cause", &t.health_names_cause), ("upstream_resume", &t.upstream_resume)] {
+        let Some(b) = bound else { continue };
+        let path = format!("targets.{name}");
+        if !b.comparison.is_upper_bound() {
+            c.at_value(&path, format!("a maximum: write `{}` or `<= {}`", d(b.quantity), d(b.quantity)));
+        }
+        if certs.is_empty() {
+            c.at_key(&path, "needs a `cert-expired` fault in the timeline");
+            continue;
+        }
+        if name == "health_names_cause" && s.service.health.is_none() {
+            c.at_key(&path, "needs `service.health`: the cause is read from the health endpoint's answers");
+        }
+        if name != "upstream_resume" {
+            continue;
+        }
+        for &i in &certs {
+            let fault = &s.timeline[i];
+            match s.fault_end(i) {
+                None => c.at_key(
+                    &path,
+                    format!("cannot be measured: `{}` never ends (give it `for`, or a `heal` step: the renewal)", fault.name()),
+                ),
+                Some(end) if end + b.quantity > s.workload.duration => c.at_key(
+                    &path,
+                    format!(
+                        "the load ends too early to see calls resume at the limit: `{}` is renewed at {} + {} = {} > `workload.duration: {}`",
+                        fault.name(),
+                        d(end),
+                        d(b.quantity),
+                        d(end + b.quantity),
+                        d(s.workload.duration)
+                    ),
+                ),
+                Some(_) => {}
+            }
+        }
     }
 }
 

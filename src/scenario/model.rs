@@ -65,6 +65,51 @@ pub struct Dependency {
     /// Serve the mock over HTTPS with a certificate firedrill issues (needed by `cert-expired`).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub tls: bool,
+    /// Backups of a PostgreSQL dependency, taken while the load runs: what a `restore` step
+    /// restores from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backup: Option<Backup>,
+}
+
+/// A backup schedule: `pg_dump` every `every` from the start of the load (the first at `every`),
+/// run from a backup container beside the database (`<service>-backup`, the same image) that
+/// keeps the files, each verified with `pg_restore --list`. Dumps stop when the database is
+/// destroyed.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Backup {
+    /// How often: `4s` (compressed like every other timing).
+    #[serde(
+        deserialize_with = "values::de_duration",
+        serialize_with = "values::ser_duration"
+    )]
+    #[schemars(with = "DurationSchema")]
+    pub every: Duration,
+    /// `custom` (`pg_dump --format=custom`, the default) or `tar`: archives `pg_restore` reads.
+    /// `plain` is a SQL script (what `pg_dump db > backup.sql` writes): `pg_restore` cannot read
+    /// it, so such dumps never verify and a restore has nothing to restore.
+    #[serde(default)]
+    pub format: DumpFormat,
+}
+
+/// `pg_dump --format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum DumpFormat {
+    #[default]
+    Custom,
+    Tar,
+    Plain,
+}
+
+impl DumpFormat {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DumpFormat::Custom => "custom",
+            DumpFormat::Tar => "tar",
+            DumpFormat::Plain => "plain",
+        }
+    }
 }
 
 /// The mock upstream's settings (none yet: write `mock: {}`).
@@ -123,6 +168,12 @@ pub struct ServiceUnderTest {
     /// controls a drill must fail on.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub defects: Vec<Defect>,
+    /// For mocks with `tls: true`: the environment variable of the service that receives, as PEM
+    /// text, the certificate of the CA firedrill makes for each run and signs those mocks'
+    /// certificates with — the CA the service must trust (the reference service reads
+    /// `SUPPLIER_CA_PEM`). Required when a mock serves TLS.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls_ca_env: Option<String>,
 }
 
 /// A defect switch of the reference service.
@@ -553,8 +604,8 @@ impl Step {
 #[derive(Debug, Clone, PartialEq, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Targets {
-    /// Maximum recovery time: from the heal (or restore) to the start of the first window of
-    /// `stability` in which every request succeeds and the health endpoint answers 200.
+    /// Maximum recovery time: from the heal (or the start of a restore) to the start of the first
+    /// window of `stability` in which every request succeeds and the health endpoint answers 200.
     #[serde(
         default,
         deserialize_with = "values::de_max_duration_opt",
@@ -562,7 +613,9 @@ pub struct Targets {
     )]
     #[schemars(with = "Option<MaxDurationSchema>")]
     pub rto: Option<Bound<Duration>>,
-    /// Maximum data-loss window: from the oldest lost acknowledged write to the fault.
+    /// Maximum data-loss window: after a `restore`, from the restored dump's snapshot to the
+    /// moment the database was destroyed; otherwise from the oldest lost acknowledged write to
+    /// the fault.
     #[serde(
         default,
         deserialize_with = "values::de_max_duration_opt",
@@ -573,6 +626,12 @@ pub struct Targets {
     /// Maximum count of acknowledged ledgered writes missing after recovery.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lost_writes: Option<u64>,
+    /// After a `restore`: whether the restored data must be exactly the restored dump's snapshot
+    /// plus what was written after the restore — every acknowledged write from before the
+    /// snapshot present, every one from after it (until the destroy) missing, every one after
+    /// the restore present; writes in flight across the snapshot may go either way.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub consistent_restore: Option<bool>,
     /// How long the steady state must hold to count as recovered: `3s`.
     #[serde(
         default,
@@ -613,9 +672,47 @@ pub struct Targets {
     /// was open (before the probe it announced in `supplier.breaker_probe_in_ms`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub breaker_calls_while_open: Option<u64>,
-    /// Maximum count of requests accepted over an invalid certificate (fail closed: 0).
+    /// Maximum count of requests accepted over an invalid certificate (fail closed: 0): HTTP
+    /// requests that reached the mock over a connection it served with a `cert-expired` fault's
+    /// expired certificate. A client that refuses the certificate fails the handshake and sends
+    /// none. Fails, as not measured, when the service made no TLS connection during the fault.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub invalid_cert_accepted: Option<u64>,
+    /// Maximum time from a `cert-expired` fault's start until the service's health endpoint names
+    /// the cause, and keeps naming it in every answer until the certificate is renewed: what an
+    /// operator who opens `/health` during the incident must read. An answer names it when its
+    /// body contains both `certificate` and `expired` (in any case), e.g. the reference service's
+    /// `supplier.last_tls_error`. Fails when answers before the fault already contain both words,
+    /// since they would then prove nothing: `<= 1s`.
+    #[serde(
+        default,
+        deserialize_with = "values::de_max_duration_opt",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schemars(with = "Option<MaxDurationSchema>")]
+    pub health_names_cause: Option<Bound<Duration>>,
+    /// Maximum time from a `cert-expired` fault's end (the renewed certificate installed) until
+    /// the mock has completed the first call over the renewed certificate — the RTO of the
+    /// upstream path, which `rto` (measured on the service's own API, which keeps serving reads)
+    /// does not see. Measured from the mock's request log, per `cert-expired` fault: `<= 2s`.
+    #[serde(
+        default,
+        deserialize_with = "values::de_max_duration_opt",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schemars(with = "Option<MaxDurationSchema>")]
+    pub upstream_resume: Option<Bound<Duration>>,
+    /// Maximum count of unclear error answers during the fault: firedrill samples the scenario's
+    /// requests and the health check every 100 ms, and a 5xx counts as clear when its JSON
+    /// carries a message (`error`, at the top or under a dependency's entry) naming the failing
+    /// dependency (its name under `services`, or `postgres`/`database`, `redis`/`cache`); no
+    /// answer at all is never clear. From the first fault to the recovery point: `0`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unclear_errors: Option<u64>,
+    /// Maximum count of exits and restarts of the service under test's container during the
+    /// drill (a crash-loop under the fault), from the engine's container state: `0`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_crashes: Option<u64>,
 }
 
 /// One value per phase of the drill.

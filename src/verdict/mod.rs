@@ -6,9 +6,10 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::drill::{BreakerSeen, BreakerState, UpstreamFaultSeen, UpstreamSeen};
+use crate::drill::{BreakerSeen, BreakerState, CertFaultSeen, UpstreamFaultSeen, UpstreamSeen};
 use crate::measure::{PhaseStats, Stats};
 use crate::measure::ledger::LedgerReport;
+use crate::measure::restore::{BackupSeen, Consistency};
 use crate::scenario::{Bound, Latency, Scenario};
 use crate::units::{format_rate, Percent, Rate};
 
@@ -58,6 +59,14 @@ pub struct Measured<'a> {
     pub upstream_error: Option<&'a str>,
     /// The service's breaker from its health answers; `None` when they never carried one.
     pub breaker: Option<&'a BreakerSeen>,
+    /// Each `cert-expired` fault as the mock and the health answers saw it.
+    pub cert_faults: &'a [CertFaultSeen],
+    /// Each database's backups, destroy and restore.
+    pub backups: &'a [BackupSeen],
+    /// Whether the service under test stayed up (`None`: its container could not be inspected).
+    pub service: Option<&'a crate::drill::ServiceSeen>,
+    /// The error answers sampled during the fault (`None`: not sampled).
+    pub answers: Option<&'a crate::drill::AnswersSeen>,
 }
 
 /// A measured duration for people: `412.3 ms`, `2.41 s`.
@@ -110,6 +119,9 @@ pub fn judge(scenario: &Scenario, m: &Measured) -> Verdict {
         }
     }
     checks.extend(upstream_checks(scenario, m));
+    checks.extend(cert_checks(scenario, m));
+    checks.extend(backup_checks(scenario, m));
+    checks.extend(answer_checks(scenario, m));
     let passed = checks.iter().all(|c| c.passed);
     Verdict { passed, checks }
 }
@@ -222,6 +234,212 @@ fn upstream_checks(scenario: &Scenario, m: &Measured) -> Vec<Check> {
         checks.push(Check { target: "breaker_calls_while_open".into(), expected: format!("<= {max}"), measured, passed });
     }
     checks
+}
+
+/// The service under test kept answering, clearly, and did not crash.
+fn answer_checks(scenario: &Scenario, m: &Measured) -> Vec<Check> {
+    let t = &scenario.targets;
+    let mut checks = Vec::new();
+    if let Some(max) = t.unclear_errors {
+        let (measured, passed) = match m.answers {
+            None => ("not measured: no answers were sampled".to_string(), false),
+            Some(a) if a.sampled == 0 => ("not measured: no answer was sampled during the fault".to_string(), false),
+            Some(a) => {
+                let statuses: Vec<String> = a.statuses.iter().map(|(s, n)| format!("{n}× {s}")).collect();
+                let example = a.unclear_examples.first().map_or(String::new(), |e| {
+                    format!("; first: {} at {} answered {} {:?}", e.request, show_duration(e.at), e.status.map_or("nothing".into(), |s| s.to_string()), e.body)
+                });
+                (
+                    format!("{} unclear of {} error answers sampled ({}){example}", a.unclear, a.errors, if statuses.is_empty() { "none".into() } else { statuses.join(", ") }),
+                    a.unclear <= max,
+                )
+            }
+        };
+        checks.push(Check { target: "unclear_errors".into(), expected: format!("<= {max}"), measured, passed });
+    }
+    if let Some(max) = t.service_crashes {
+        let (measured, passed) = match m.service {
+            None => ("not measured: the service's container could not be inspected".to_string(), false),
+            Some(s) => {
+                let end = if s.running_at_end { "running at the end".to_string() } else { format!("exited with {}", s.exit_code.map_or("?".into(), |c| c.to_string())) };
+                let oom = if s.oom_killed { ", OOM-killed" } else { "" };
+                (format!("{} ({} restarts, {end}{oom})", s.crashes, s.restarts), s.crashes <= max)
+            }
+        };
+        checks.push(Check { target: "service_crashes".into(), expected: format!("<= {max}"), measured, passed });
+    }
+    checks
+}
+
+/// Targets of `cert-expired` faults: nothing accepted over the expired certificate (in total),
+/// health naming the cause and calls resuming after the renewal (per fault).
+fn cert_checks(scenario: &Scenario, m: &Measured) -> Vec<Check> {
+    let t = &scenario.targets;
+    let mut checks = Vec::new();
+    let steps = scenario.timeline.iter().filter(|s| matches!(s, crate::scenario::Step::CertExpired(_))).count();
+    let targeted = t.invalid_cert_accepted.is_some() || t.health_names_cause.is_some() || t.upstream_resume.is_some();
+    if targeted && m.cert_faults.len() < steps {
+        let why = m.upstream_error.map_or("no mock upstream log was read".to_string(), str::to_string);
+        checks.push(Check {
+            target: "cert_expired".into(),
+            expected: format!("{steps} cert-expired faults measured"),
+            measured: format!("{} measured: {why}", m.cert_faults.len()),
+            passed: false,
+        });
+    }
+    if let Some(max) = t.invalid_cert_accepted {
+        let accepted: u64 = m.cert_faults.iter().map(|f| f.accepted).sum();
+        let refused: u64 = m.cert_faults.iter().map(|f| f.refused_handshakes).sum();
+        let upstreams: Vec<&str> = m.cert_faults.iter().map(|f| f.upstream.as_str()).collect();
+        let (measured, passed) = if m.cert_faults.is_empty() {
+            ("not measured: no cert-expired fault was measured".to_string(), false)
+        } else if accepted + refused == 0 {
+            (format!("not measured: the service made no TLS connection to {} while the expired certificate was served", upstreams.join(", ")), false)
+        } else if accepted == 0 {
+            let why = m.cert_faults.iter().find_map(|f| f.refusal.as_deref()).unwrap_or("no error logged");
+            (format!("0 requests over the expired certificate; {refused} handshakes refused ({why})"), true)
+        } else {
+            let completed: u64 = m.cert_faults.iter().map(|f| f.accepted_completed).sum();
+            let first = m.cert_faults.iter().filter_map(|f| f.first_accepted_at).min();
+            (
+                format!(
+                    "{accepted} requests over the expired certificate ({completed} answered, first at {}); {refused} handshakes refused",
+                    first.map_or("before the load".to_string(), show_duration)
+                ),
+                accepted <= max,
+            )
+        };
+        checks.push(Check { target: "invalid_cert_accepted".into(), expected: format!("<= {max}"), measured, passed });
+    }
+    for f in m.cert_faults {
+        if let Some(bound) = &t.health_names_cause {
+            let target = format!("health_names_cause.{}", f.fault);
+            checks.push(match f.health_names_cause {
+                _ if f.health_naming_before > 0 => check(
+                    &target,
+                    bound,
+                    format!("{} health answers before the fault already named a certificate expiry: not evidence", f.health_naming_before),
+                    false,
+                ),
+                Some(d) => check(
+                    &target,
+                    bound,
+                    format!("{}, then in every answer to the renewal: {:?}", show_duration(d), f.health_said.as_deref().unwrap_or_default()),
+                    bound.holds(d),
+                ),
+                None if f.health_answers == 0 => check(&target, bound, "no health answer during the fault".into(), false),
+                None => check(
+                    &target,
+                    bound,
+                    format!(
+                        "the answers did not keep naming it: {} of {} during the fault contain `certificate` and `expired`, the last one does not",
+                        f.health_naming, f.health_answers
+                    ),
+                    false,
+                ),
+            });
+        }
+        if let Some(bound) = &t.upstream_resume {
+            let target = format!("upstream_resume.{}", f.fault);
+            checks.push(match (f.resume, f.healed_at) {
+                (Some(r), _) => check(&target, bound, format!("{} (first call over the renewed certificate)", show_duration(r)), bound.holds(r)),
+                (None, None) => check(&target, bound, "the fault never ended".into(), false),
+                (None, Some(_)) => check(&target, bound, format!("no call to {} completed over the renewed certificate before the load ended", f.upstream), false),
+            });
+        }
+    }
+    checks
+}
+
+/// `rpo` (from the restored dump's snapshot to the destroy, or without a restore from the oldest
+/// lost write to the fault) and `consistent_restore`.
+fn backup_checks(scenario: &Scenario, m: &Measured) -> Vec<Check> {
+    let t = &scenario.targets;
+    let mut checks = Vec::new();
+    let restores: Vec<&BackupSeen> = m.backups.iter().filter(|b| b.record.destroyed.is_some() || b.record.restored.is_some()).collect();
+    let name = |b: &BackupSeen, target: &str| if m.backups.len() > 1 { format!("{target}.{}", b.record.service) } else { target.to_string() };
+    let has_restore = scenario.timeline.iter().any(|s| matches!(s, crate::scenario::Step::Restore(_)));
+    if let Some(bound) = &t.rpo {
+        if has_restore {
+            if restores.is_empty() {
+                checks.push(check("rpo", bound, "not measured: no database was destroyed and restored".into(), false));
+            }
+            for b in &restores {
+                let r = &b.record;
+                let measured = match (b.rpo, r.restored_dump(), &r.destroyed, &r.restored) {
+                    (Some(rpo), Some(d), Some(x), _) => format!(
+                        "{} (dump {}'s snapshot at {}, destroyed at {})",
+                        show_duration(rpo),
+                        d.number,
+                        show_duration(d.snapshot_from.unwrap_or_default()),
+                        show_duration(x.started_at)
+                    ),
+                    (_, _, _, Some(restored)) if restored.error.is_some() => {
+                        format!("nothing restored: {}", restored.error.as_deref().unwrap_or_default())
+                    }
+                    _ => "not measured: the database was not destroyed and restored".to_string(),
+                };
+                checks.push(check(&name(b, "rpo"), bound, measured, b.rpo.is_some_and(|rpo| bound.holds(rpo))));
+            }
+        } else {
+            let (measured, rpo) = match (m.ledger_error, scenario.fault_start()) {
+                (Some(e), _) => (format!("read-back failed: {e}"), None),
+                (None, None) => ("not measured: the timeline has no fault".to_string(), None),
+                (None, Some(fault)) => match m.ledger.oldest_lost_at {
+                    None => ("0 s (no acknowledged write lost)".to_string(), Some(Duration::ZERO)),
+                    Some(oldest) => {
+                        let rpo = fault.saturating_sub(oldest);
+                        (format!("{} (oldest lost write scheduled at {}, fault at {})", show_duration(rpo), show_duration(oldest), show_duration(fault)), Some(rpo))
+                    }
+                },
+            };
+            checks.push(check("rpo", bound, measured, rpo.is_some_and(|r| bound.holds(r))));
+        }
+    }
+    if let Some(expected) = t.consistent_restore {
+        if restores.is_empty() {
+            checks.push(Check {
+                target: "consistent_restore".into(),
+                expected: expected.to_string(),
+                measured: "not measured: no database was destroyed and restored".into(),
+                passed: false,
+            });
+        }
+        for b in &restores {
+            let (measured, consistent) = match (&b.consistency, m.ledger_error) {
+                (_, Some(e)) => (format!("not measured: read-back failed: {e}"), None),
+                (None, None) => ("not measured: the restore did not happen".to_string(), None),
+                (Some(c), None) => (describe_consistency(c), Some(c.consistent)),
+            };
+            checks.push(Check { target: name(b, "consistent_restore"), expected: expected.to_string(), measured, passed: consistent == Some(expected) });
+        }
+    }
+    checks
+}
+
+fn describe_consistency(c: &Consistency) -> String {
+    let (before, across, after, later) = (&c.before_snapshot, &c.across_snapshot, &c.after_snapshot, &c.after_destroy);
+    let ids = |v: &[u64]| v.iter().map(u64::to_string).collect::<Vec<_>>().join(", ");
+    if c.consistent {
+        return match c.restored_dump {
+            Some(n) => format!(
+                "exact: {} acknowledged before dump {n}'s snapshot all present, {} after it (until the destroy) all missing, {} after the destroy all present; {} in flight across the snapshot ({} present)",
+                before.acknowledged, after.acknowledged, later.acknowledged, across.acknowledged, across.present
+            ),
+            None => format!("nothing restored: {} acknowledged before the destroy all missing, {} after it all present", after.acknowledged, later.acknowledged),
+        };
+    }
+    let mut problems = Vec::new();
+    if before.missing > 0 {
+        problems.push(format!("{} of {} acknowledged before the snapshot missing (ids {})", before.missing, before.acknowledged, ids(&before.unexpected_ids)));
+    }
+    if after.present > 0 {
+        problems.push(format!("{} of {} written after the snapshot into the destroyed database present (ids {})", after.present, after.acknowledged, ids(&after.unexpected_ids)));
+    }
+    if later.missing > 0 {
+        problems.push(format!("{} of {} acknowledged after the destroy missing (ids {})", later.missing, later.acknowledged, ids(&later.unexpected_ids)));
+    }
+    format!("not the restored dump: {}", problems.join("; "))
 }
 
 fn check<Q: crate::scenario::values::BoundQuantity>(target: &str, bound: &Bound<Q>, measured: String, passed: bool) -> Check {

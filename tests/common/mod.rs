@@ -2,11 +2,16 @@
 
 use std::process::Command;
 
-/// The containers and networks that carry `label` (`key=value`) and still exist, by name.
+/// The containers, networks and named volumes that carry `label` (`key=value`) and still exist, by name.
 pub fn labelled(label: &str) -> Vec<String> {
     let filter = format!("label={label}");
     let mut found = Vec::new();
-    for what in [&["ps", "-a", "--filter", &filter, "--format", "{{.Names}}"][..], &["network", "ls", "--filter", &filter, "--format", "{{.Name}}"][..]] {
+    let listings: [&[&str]; 3] = [
+        &["ps", "-a", "--filter", &filter, "--format", "{{.Names}}"],
+        &["network", "ls", "--filter", &filter, "--format", "{{.Name}}"],
+        &["volume", "ls", "--filter", &filter, "--format", "{{.Name}}"],
+    ];
+    for what in listings {
         let out = Command::new("docker").args(what).output().expect("docker");
         found.extend(String::from_utf8_lossy(&out.stdout).lines().map(str::to_string));
     }
