@@ -42,6 +42,57 @@ enum Command {
     /// Certificates for the go-live checklist: `firedrill certs check PATHS|URLS --min-days 30`.
     #[command(subcommand)]
     Certs(CertsCommand),
+    /// Pre-go-live certification: lint, claims and the drill suite, decided GO / NO-GO, written
+    /// as certification.{json,html,md}, junit.xml and lint.sarif. Exit 0 GO, 1 NO-GO.
+    Certify(CertifyArgs),
+    /// Read what certifications left: `firedrill report trend HISTORY.jsonl`.
+    #[command(subcommand)]
+    Report(ReportCommand),
+}
+
+#[derive(Debug, Args)]
+struct CertifyArgs {
+    /// Runbook files and folders (repeatable; default: `[certify] runbooks` in firedrill.toml).
+    #[arg(long)]
+    runbooks: Vec<PathBuf>,
+    /// Scenario files and folders (repeatable; default: `[certify] scenarios`, else `scenarios/`).
+    #[arg(long)]
+    scenarios: Vec<PathBuf>,
+    /// Where the report goes (default `reports/<UTC timestamp>/`).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Lint and claims only: no drill, no Docker.
+    #[arg(long)]
+    skip_drills: bool,
+    /// Append one JSON line for this run to FILE (see `firedrill report trend`).
+    #[arg(long)]
+    history: Option<PathBuf>,
+    /// Lint warnings are reasons for NO-GO too (default: listed, not blocking).
+    #[arg(long)]
+    warnings_block: bool,
+    /// Turn on a defect switch of the reference service in every drill (repeatable).
+    #[arg(long = "defect", value_parser = parse_defect)]
+    defects: Vec<crate::scenario::Defect>,
+    /// The reference service binary to package (default: next to firedrill).
+    #[arg(long)]
+    service_binary: Option<PathBuf>,
+    /// Config file (default: firedrill.toml found upward from the current folder).
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// The date review dates are compared with (YYYY-MM-DD; default today).
+    #[arg(long)]
+    today: Option<jiff::civil::Date>,
+}
+
+#[derive(Debug, Subcommand)]
+enum ReportCommand {
+    /// The last runs per scenario from a `--history` file: RTO, error rate, lost writes, verdict.
+    Trend {
+        file: PathBuf,
+        /// Runs shown per scenario.
+        #[arg(long, default_value_t = 10)]
+        last: usize,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -189,6 +240,8 @@ pub fn main() -> i32 {
         Command::Mock(args) => crate::upstream::run_cli(args),
         Command::Run(args) => run_drills(args),
         Command::Certs(CertsCommand::Check { sources, min_days, today, format }) => run_certs_check(&sources, min_days, today, format),
+        Command::Certify(args) => run_certify(args),
+        Command::Report(ReportCommand::Trend { file, last }) => run_trend(&file, last),
     };
     match result {
         Ok(code) => code,
@@ -528,6 +581,72 @@ fn run_certs_check(sources: &[String], min_days: i64, today: Option<jiff::civil:
         }
     }
     Ok(if failing.is_empty() { EXIT_OK } else { EXIT_FINDINGS })
+}
+
+/// Exit 0 on GO, 1 on NO-GO, 2 when certification could not be made (bad scenario, no runbook).
+fn run_certify(args: CertifyArgs) -> anyhow::Result<i32> {
+    let mut config = load_config(args.config.as_deref(), None)?;
+    if let Some(t) = args.today {
+        config.today = Some(t);
+    }
+    // Paths from the config are absolute; shown relative to here, as a user would type them.
+    let here = std::env::current_dir().ok().and_then(|d| std::fs::canonicalize(d).ok());
+    let relative = |paths: &[PathBuf]| -> Vec<PathBuf> {
+        paths.iter().map(|p| here.as_deref().and_then(|h| p.strip_prefix(h).ok()).map_or_else(|| p.clone(), Path::to_path_buf)).collect()
+    };
+    let runbooks = if args.runbooks.is_empty() { relative(&config.certify.runbooks) } else { args.runbooks };
+    if runbooks.is_empty() {
+        anyhow::bail!("no runbooks to certify: name them with --runbooks, or as `[certify] runbooks` in firedrill.toml");
+    }
+    let scenarios = match (args.scenarios.is_empty(), config.certify.scenarios.is_empty()) {
+        (false, _) => args.scenarios,
+        (true, false) => relative(&config.certify.scenarios),
+        (true, true) => vec![PathBuf::from("scenarios")],
+    };
+    let options = crate::certify::CertifyOptions {
+        runbooks,
+        scenarios,
+        skip_drills: args.skip_drills,
+        warnings_block: args.warnings_block || config.certify.warnings_block,
+        run: crate::drill::RunOptions { defects: args.defects, service_binary: args.service_binary, verbose: true },
+        lint_config: config,
+    };
+    let out = args.out.unwrap_or_else(crate::certify::default_out_dir);
+    let (certification, written) = crate::certify::certify(&options, &out)?;
+    if let Some(history) = &args.history {
+        crate::report::history::append(history, &certification)?;
+    }
+    let skipped = if certification.policy.drills_skipped { " (drills skipped: lint and claims only)" } else { "" };
+    let mut text = format!("firedrill certify: {}{skipped}\n", certification.decision.as_str());
+    for r in &certification.reasons {
+        text.push_str(&format!("  reason: {} {}: {}\n", crate::report::markdown::kind_label(r.kind), r.source, r.message));
+    }
+    if !certification.warnings.is_empty() {
+        text.push_str(&format!("  {} warning(s), not blocking (listed in the report)\n", certification.warnings.len()));
+    }
+    for d in &certification.drills {
+        let verdict = match (&d.error, d.passed) {
+            (Some(_), _) => "ERROR",
+            (None, true) => "PASS",
+            (None, false) => "FAIL",
+        };
+        text.push_str(&format!("  drill {:<24} {verdict}\n", d.scenario));
+    }
+    if let Some(html) = written.iter().find(|p| p.extension().is_some_and(|e| e == "html")) {
+        text.push_str(&format!("report: {}\n", html.display()));
+    }
+    text.push_str(&format!("also: {}\n", written.iter().filter(|p| !p.extension().is_some_and(|e| e == "html")).map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")));
+    write_stdout(&text)?;
+    Ok(match certification.decision {
+        crate::certify::Decision::Go => EXIT_OK,
+        crate::certify::Decision::NoGo => EXIT_FINDINGS,
+    })
+}
+
+fn run_trend(file: &Path, last: usize) -> anyhow::Result<i32> {
+    let entries = crate::report::history::read(file)?;
+    write_stdout(&crate::report::history::trend(&entries, last))?;
+    Ok(EXIT_OK)
 }
 
 fn run_schema() -> anyhow::Result<i32> {

@@ -3,8 +3,11 @@
 //! The pipeline, one folder a stage:
 //! - `runbook` → `claims` → `lint`: static checks of Markdown runbooks;
 //! - `scenario` → `environment` → `faults` + `workload` → `measure` → `verdict` → `report`:
-//!   incident drills against a running service; `drill` runs one scenario through them.
+//!   incident drills against a running service; `drill` runs one scenario through them;
+//! - `certify`: both halves and the claims between them, decided GO / NO-GO and written by
+//!   `report`.
 
+pub mod certify;
 pub mod certs;
 pub mod claims;
 pub mod cli;

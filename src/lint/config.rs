@@ -9,6 +9,11 @@
 //! [rules]
 //! FD203 = "off"              # disable a rule
 //! FD502 = "info"             # or re-level it
+//!
+//! [certify]                  # what `firedrill certify` certifies without --runbooks/--scenarios
+//! runbooks = ["docs/runbooks"]
+//! scenarios = ["scenarios"]
+//! warnings_block = false     # lint warnings are listed, not reasons for NO-GO
 //! ```
 
 use std::collections::BTreeMap;
@@ -36,6 +41,9 @@ pub struct Config {
     /// Glob-like suffixes of files to lint when walking folders (default `*.md`, `*.markdown`).
     #[serde(default)]
     pub include: Vec<String>,
+    /// `firedrill certify`'s defaults.
+    #[serde(default)]
+    pub certify: CertifyConfig,
     /// Where this config came from, if from a file.
     #[serde(skip)]
     pub source: Option<PathBuf>,
@@ -54,9 +62,22 @@ impl Default for Config {
             fail_on: None,
             rules: BTreeMap::new(),
             include: Vec::new(),
+            certify: CertifyConfig::default(),
             source: None,
         }
     }
+}
+
+/// The `[certify]` table. Relative paths are resolved against the config file's folder.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CertifyConfig {
+    #[serde(default)]
+    pub runbooks: Vec<PathBuf>,
+    #[serde(default)]
+    pub scenarios: Vec<PathBuf>,
+    #[serde(default)]
+    pub warnings_block: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
@@ -115,6 +136,13 @@ impl Config {
         if let (Some(root), Some(dir)) = (&config.root, path.parent()) {
             if root.is_relative() {
                 config.root = Some(dir.join(root));
+            }
+        }
+        if let Some(dir) = path.parent() {
+            for p in config.certify.runbooks.iter_mut().chain(config.certify.scenarios.iter_mut()) {
+                if p.is_relative() {
+                    *p = dir.join(&*p);
+                }
             }
         }
         config.source = Some(path.to_path_buf());

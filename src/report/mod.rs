@@ -65,3 +65,31 @@ pub fn summary(results: &[DrillResult]) -> String {
     }
     out
 }
+
+pub mod history;
+pub mod html;
+pub mod junit;
+pub mod markdown;
+
+/// Writes a certification's files into `dir`: `certification.json` (the source of truth), and
+/// rendered from it `certification.html`, `certification.md`, `junit.xml`; plus the lint run's
+/// `lint.sarif`. Each file is written whole or not at all (temp file + rename).
+pub fn write_certification(dir: &Path, c: &crate::certify::Certification, sarif: &str) -> Result<Vec<PathBuf>> {
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let files = [
+        ("certification.json", serde_json::to_string_pretty(c)? + "\n"),
+        ("certification.html", html::render(c)),
+        ("certification.md", markdown::render(c)),
+        ("junit.xml", junit::render(c)),
+        ("lint.sarif", sarif.to_string()),
+    ];
+    let mut written = Vec::new();
+    for (name, text) in files {
+        let path = dir.join(name);
+        let tmp = dir.join(format!(".{name}.tmp"));
+        std::fs::write(&tmp, text).with_context(|| format!("writing {}", tmp.display()))?;
+        std::fs::rename(&tmp, &path).with_context(|| format!("writing {}", path.display()))?;
+        written.push(path);
+    }
+    Ok(written)
+}
