@@ -90,6 +90,9 @@ pub struct FaultRecord {
     /// When the fault was in place, from the start of the load.
     #[serde(serialize_with = "crate::units::serialize_duration_opt")]
     pub injected_at: Option<Duration>,
+    /// When the heal began (a restore's RTO counts from here).
+    #[serde(serialize_with = "crate::units::serialize_duration_opt")]
+    pub heal_started_at: Option<Duration>,
     /// When the dependency was back (the heal had completed).
     #[serde(serialize_with = "crate::units::serialize_duration_opt")]
     pub healed_at: Option<Duration>,
@@ -137,6 +140,9 @@ pub struct Measurements {
     /// The error answers sampled during the fault and their clarity (with `unclear_errors`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub answers: Option<AnswersSeen>,
+    /// Each `redis-data-loss`: the marker keys saved in the RDB backup and found after its restore.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub redis_restores: Vec<faults::redis_rdb::RdbRestoreSeen>,
     /// What each fault did and saw, by fault name (a full disk: the database's log lines).
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub fault_notes: BTreeMap<String, Vec<String>>,
@@ -246,12 +252,13 @@ pub async fn run(scenario: &Scenario, options: &RunOptions) -> Result<DrillResul
 
     let base_url = service.http_url(scenario.service.port, "")?;
     let plan = load_plan(scenario, &base_url);
+    let fault_context = faults::Context { ca: drill_ca.clone(), backups: backup_jobs.clone(), ..Default::default() };
     let faults: Vec<(usize, Box<dyn Fault>)> = scenario
         .timeline
         .iter()
         .enumerate()
         .filter(|(_, s)| s.is_fault())
-        .map(|(i, s)| faults::from_step_in(s, &faults::Context { ca: drill_ca.clone(), backups: backup_jobs.clone() }).map(|f| (i, f)))
+        .map(|(i, s)| faults::from_step_in(s, &fault_context).map(|f| (i, f)))
         .collect::<Result<_>>()?;
 
     // One clock for load, faults and probes: a moment just ahead, so that every task is waiting.
@@ -310,10 +317,17 @@ pub async fn run(scenario: &Scenario, options: &RunOptions) -> Result<DrillResul
         }
     }
 
+    let redis_restores = fault_context.rdb_restores.lock().unwrap_or_else(|e| e.into_inner()).clone();
     let backups: Vec<BackupSeen> = backup_jobs.iter().map(|j| restore::seen(j.record(), &load.samples, present_ids.as_ref())).collect();
     // A restore's RTO runs from the moment the restore starts, not from when it has finished.
     let restores_started = backups.iter().filter_map(|b| b.record.restored.as_ref().map(|r| r.started_at));
-    let healed = records.iter().filter(|r| r.kind != "destroy-database").filter_map(|r| r.healed_at).chain(restores_started).max();
+    // So does the restore of a Redis RDB (its heal).
+    let healed = records
+        .iter()
+        .filter(|r| r.kind != "destroy-database")
+        .filter_map(|r| if r.kind == "redis-data-loss" { r.heal_started_at } else { r.healed_at })
+        .chain(restores_started)
+        .max();
     // And a destroy counts from its first moment: removing the container takes a while.
     let destroys_started = backups.iter().filter_map(|b| b.record.destroyed.as_ref().map(|d| d.started_at));
     let injected = records.iter().filter_map(|r| r.injected_at).chain(destroys_started).min();
@@ -386,6 +400,7 @@ pub async fn run(scenario: &Scenario, options: &RunOptions) -> Result<DrillResul
             backups: &backups,
             service: service_seen.as_ref(),
             answers: answers_seen.as_ref(),
+            redis_restores: &redis_restores,
         },
     );
     let series = measure::series(&load.samples, SERIES_INTERVAL, duration);
@@ -410,7 +425,7 @@ pub async fn run(scenario: &Scenario, options: &RunOptions) -> Result<DrillResul
         images: image_infos,
         faults: records,
         timings: Timings { environment_ready, total: begun.elapsed() },
-        measured: Measurements { rto, recovered_at, phases, ledger, ledger_error, requests_sent, achieved_rate, max_send_lag, upstreams, upstream_error, breaker, cert_faults, backups, service: service_seen, answers: answers_seen, fault_notes },
+        measured: Measurements { rto, recovered_at, phases, ledger, ledger_error, requests_sent, achieved_rate, max_send_lag, upstreams, upstream_error, breaker, cert_faults, backups, service: service_seen, answers: answers_seen, redis_restores, fault_notes },
         definitions: measure::DEFINITIONS.iter().chain(upstream::DEFINITIONS).chain(tls::DEFINITIONS).chain(if backup_jobs.is_empty() { &[][..] } else { restore::DEFINITIONS }).chain(answers::DEFINITIONS).copied().collect(),
         targets: scenario.targets.clone(),
         verdict,
@@ -491,7 +506,7 @@ async fn run_timeline(scenario: &Scenario, faults: &[(usize, Box<dyn Fault>)], e
         .iter()
         .map(|(i, f)| {
             let step: &Step = &scenario.timeline[*i];
-            FaultRecord { name: step.name().to_string(), kind: step.kind(), what: f.describe(), injected_at: None, healed_at: None }
+            FaultRecord { name: step.name().to_string(), kind: step.kind(), what: f.describe(), injected_at: None, heal_started_at: None, healed_at: None }
         })
         .collect();
     for (at, k, inject) in actions {
@@ -501,6 +516,7 @@ async fn run_timeline(scenario: &Scenario, faults: &[(usize, Box<dyn Fault>)], e
             fault.inject(env).await.with_context(|| format!("injecting {}", records[k].name))?;
             records[k].injected_at = Some(start.elapsed());
         } else {
+            records[k].heal_started_at = Some(start.elapsed());
             fault.heal(env).await.with_context(|| format!("healing {}", records[k].name))?;
             records[k].healed_at = Some(start.elapsed());
         }

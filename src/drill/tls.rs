@@ -325,6 +325,7 @@ timeline:
             kind: "cert-expired",
             what: String::new(),
             injected_at: Some(ms(2000)),
+            heal_started_at: Some(ms(4990)),
             healed_at: Some(ms(5000)),
         }
     }

@@ -5,6 +5,7 @@
 pub mod backup;
 pub mod disk;
 mod outage;
+pub mod redis_rdb;
 pub mod tls;
 mod upstream;
 
@@ -40,7 +41,7 @@ pub fn from_step(step: &Step) -> Result<Box<dyn Fault>> {
         Step::DiskFull(s) => Ok(Box::new(disk::DiskFull::new(&s.service))),
         Step::CertExpired(_) => anyhow::bail!("`cert-expired` needs the drill's certificate authority: build it with `from_step_in`"),
         other => anyhow::bail!(
-            "`{}` steps cannot be run yet (this build runs db-outage, redis-outage, upstream-429 and upstream-error)",
+            "`{}` needs what the drill provides: build it with `from_step_in`",
             other.kind()
         ),
     }
@@ -53,6 +54,8 @@ pub struct Context {
     pub ca: Option<std::sync::Arc<DrillCa>>,
     /// The backup schedules: `destroy-database` hands its service's to the `restore`.
     pub backups: Vec<std::sync::Arc<backup::BackupJob>>,
+    /// Where `redis-data-loss` faults leave what they counted.
+    pub rdb_restores: redis_rdb::Sink,
 }
 
 /// [`from_step`], with what the drill provides.
@@ -68,6 +71,7 @@ pub fn from_step_in(step: &Step, context: &Context) -> Result<Box<dyn Fault>> {
             let job = context.backups.iter().find(|j| j.service() == s.service).cloned();
             Ok(Box::new(backup::DestroyDatabase::new(&s.service, job)))
         }
+        Step::RedisDataLoss(s) => Ok(Box::new(redis_rdb::DataLoss::new(s, context.rdb_restores.clone()))),
         other => from_step(other),
     }
 }

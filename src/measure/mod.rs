@@ -17,7 +17,7 @@ pub const DEFINITIONS: &[(&str, &str)] = &[
     ("latency", "from the request's scheduled send time to its answer (open model, coordinated omission corrected); timeouts count at the timeout"),
     ("error", "any answer outside 2xx/3xx, a timeout, or a connection failure"),
     ("phases", "before: scheduled before the fault starts; during: from the fault's start to the recovery point; after: from the recovery point to the end"),
-    ("rto", "from the moment the fault is healed (for a `restore`, the moment the restore starts) to the start of the first window, at least `stability` long, in which every request succeeds and the health endpoint answers 200; absent when no such window exists before the end"),
+    ("rto", "from the moment the fault is healed (for a `restore` or the RDB restore of a `redis-data-loss`, the moment the restore starts) to the start of the first window, at least `stability` long, in which every request succeeds and the health endpoint answers 200; absent when no such window exists before the end"),
     ("lost_writes", "ledgered writes acknowledged with 2xx that are missing when every id is read back after recovery; writes that timed out are indeterminate, not lost"),
     ("rpo", "after a `restore` from a backup: from the restored dump's snapshot_from to the moment the destroy started (no value when nothing was restored); otherwise from the oldest lost acknowledged write's scheduled time to the fault's start (zero when none is lost)"),
 ];

@@ -360,7 +360,7 @@ fn expected_kind(step: &Step) -> Option<(DependencyKind, &'static str)> {
                 "a PostgreSQL service (image `firedrill/postgres:15`, `postgres:16`)",
             ))
         }
-        Step::RedisOutage(_) => Some((
+        Step::RedisOutage(_) | Step::RedisDataLoss(_) => Some((
             DependencyKind::Redis,
             "a Redis service (image `firedrill/redis:7`, `redis:7`)",
         )),
@@ -702,6 +702,9 @@ fn targets(c: &mut Checker, timeline_ok: bool) {
             "targets.breaker_calls_while_open",
             "needs `service.health`: the breaker's state is read from the health endpoint's JSON (`supplier.breaker`)",
         );
+    }
+    if t.rdb_keys_lost.is_some() && !has(|f| matches!(f, Step::RedisDataLoss(_))) {
+        c.at_key("targets.rdb_keys_lost", "needs a `redis-data-loss` step in the timeline");
     }
     if t.unclear_errors.is_some() && s.faults().next().is_none() {
         c.at_key(

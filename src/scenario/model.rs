@@ -334,6 +334,9 @@ pub enum Step {
     /// Restores a destroyed database from its latest backup.
     #[serde(rename = "restore")]
     Restore(Restore),
+    /// Redis loses its data and gets it back from an RDB snapshot, restored one way or another.
+    #[serde(rename = "redis-data-loss")]
+    RedisDataLoss(RedisDataLoss),
 }
 
 /// How a dependency goes away.
@@ -477,6 +480,59 @@ pub struct SimpleFault {
     pub duration: Option<Duration>,
 }
 
+/// Redis's data is lost and restored from an RDB file: at `at` the drill writes marker keys,
+/// `SAVE`s, copies `dump.rdb` out (the backup) and runs `FLUSHALL` (the loss); after `for` it
+/// copies the backup back by the `restore` method and counts the marker keys Redis has.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RedisDataLoss {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    pub service: String,
+    #[serde(
+        deserialize_with = "values::de_duration",
+        serialize_with = "values::ser_duration"
+    )]
+    #[schemars(with = "DurationSchema")]
+    pub at: Duration,
+    #[serde(
+        rename = "for",
+        deserialize_with = "values::de_duration",
+        serialize_with = "values::ser_duration"
+    )]
+    #[schemars(with = "DurationSchema")]
+    pub duration: Duration,
+    /// How the RDB file is put back.
+    pub restore: RdbRestore,
+    /// How many marker keys are written before the `SAVE` (default 1000).
+    #[serde(default = "default_marker_keys")]
+    pub keys: u32,
+}
+
+fn default_marker_keys() -> u32 {
+    1000
+}
+
+/// How an RDB backup is put back into Redis.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum RdbRestore {
+    /// Stop Redis, copy the file over `dump.rdb`, start it: Redis loads the backup.
+    StopCopyStart,
+    /// Copy the file over `dump.rdb` while Redis runs, then restart it — what many runbooks say.
+    /// Redis saves its own (empty) dataset on shutdown, over the copy: the backup is lost.
+    CopyIntoRunning,
+}
+
+impl RdbRestore {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RdbRestore::StopCopyStart => "stop-copy-start",
+            RdbRestore::CopyIntoRunning => "copy-into-running",
+        }
+    }
+}
+
 /// The database is dropped mid-load; it stays gone until a `restore` step.
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -532,6 +588,7 @@ impl Step {
             Step::DestroyDatabase(_) => "destroy-database",
             Step::Heal(_) => "heal",
             Step::Restore(_) => "restore",
+            Step::RedisDataLoss(_) => "redis-data-loss",
         }
     }
 
@@ -544,6 +601,7 @@ impl Step {
             Step::DestroyDatabase(f) => f.at,
             Step::Heal(h) => h.at,
             Step::Restore(r) => r.at,
+            Step::RedisDataLoss(f) => f.at,
         }
     }
 
@@ -554,6 +612,7 @@ impl Step {
             Step::Upstream429(f) => f.duration,
             Step::UpstreamError(f) => f.duration,
             Step::CertExpired(f) | Step::DiskFull(f) => f.duration,
+            Step::RedisDataLoss(f) => Some(f.duration),
             Step::DestroyDatabase(_) | Step::Heal(_) | Step::Restore(_) => None,
         }
     }
@@ -567,6 +626,7 @@ impl Step {
             Step::CertExpired(f) | Step::DiskFull(f) => Some(&f.service),
             Step::DestroyDatabase(f) => Some(&f.service),
             Step::Restore(r) => Some(&r.service),
+            Step::RedisDataLoss(f) => Some(&f.service),
             Step::Heal(_) => None,
         }
     }
@@ -589,6 +649,7 @@ impl Step {
             Step::UpstreamError(f) => f.id.as_deref(),
             Step::CertExpired(f) | Step::DiskFull(f) => f.id.as_deref(),
             Step::DestroyDatabase(f) => f.id.as_deref(),
+            Step::RedisDataLoss(f) => f.id.as_deref(),
             Step::Heal(_) | Step::Restore(_) => None,
         };
         id.unwrap_or_else(|| self.kind())
@@ -713,6 +774,10 @@ pub struct Targets {
     /// drill (a crash-loop under the fault), from the engine's container state: `0`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub service_crashes: Option<u64>,
+    /// After a `redis-data-loss`: maximum count of the marker keys saved in the RDB backup that
+    /// are missing once it is restored: `0`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rdb_keys_lost: Option<u64>,
 }
 
 /// One value per phase of the drill.

@@ -67,6 +67,8 @@ pub struct Measured<'a> {
     pub service: Option<&'a crate::drill::ServiceSeen>,
     /// The error answers sampled during the fault (`None`: not sampled).
     pub answers: Option<&'a crate::drill::AnswersSeen>,
+    /// Each `redis-data-loss`: the RDB backup's marker keys and those found after its restore.
+    pub redis_restores: &'a [crate::faults::redis_rdb::RdbRestoreSeen],
 }
 
 /// A measured duration for people: `412.3 ms`, `2.41 s`.
@@ -122,6 +124,7 @@ pub fn judge(scenario: &Scenario, m: &Measured) -> Verdict {
     checks.extend(cert_checks(scenario, m));
     checks.extend(backup_checks(scenario, m));
     checks.extend(answer_checks(scenario, m));
+    checks.extend(rdb_checks(scenario, m));
     let passed = checks.iter().all(|c| c.passed);
     Verdict { passed, checks }
 }
@@ -269,6 +272,31 @@ fn answer_checks(scenario: &Scenario, m: &Measured) -> Vec<Check> {
         checks.push(Check { target: "service_crashes".into(), expected: format!("<= {max}"), measured, passed });
     }
     checks
+}
+
+/// `rdb_keys_lost`: every `redis-data-loss` must have got its saved keys back (in total).
+fn rdb_checks(scenario: &Scenario, m: &Measured) -> Vec<Check> {
+    let Some(max) = scenario.targets.rdb_keys_lost else { return Vec::new() };
+    let (measured, passed) = if m.redis_restores.is_empty() {
+        ("not measured: no `redis-data-loss` ran".to_string(), false)
+    } else if let Some(e) = m.redis_restores.iter().find_map(|r| r.error.as_deref()) {
+        (format!("not measured: {e}"), false)
+    } else {
+        let lost: u64 = m.redis_restores.iter().map(|r| r.lost()).sum();
+        let each: Vec<String> = m
+            .redis_restores
+            .iter()
+            .map(|r| format!("{} of {} saved keys back after `{}` ({} left after the loss)", r.keys_restored, r.keys_saved, r.method, r.keys_after_loss))
+            .collect();
+        let loss_happened = m.redis_restores.iter().all(|r| r.keys_after_loss == 0);
+        // A loss that lost nothing proves nothing about the restore.
+        if !loss_happened {
+            (format!("not measured: the loss did not happen ({})", each.join("; ")), false)
+        } else {
+            (format!("{lost} lost: {}", each.join("; ")), lost <= max)
+        }
+    };
+    vec![Check { target: "rdb_keys_lost".into(), expected: format!("<= {max}"), measured, passed }]
 }
 
 /// Targets of `cert-expired` faults: nothing accepted over the expired certificate (in total),
