@@ -135,7 +135,7 @@ const OTHER_KINDS: &str = r#"
 name: everything
 compression: 60
 services:
-  db: {image: "postgres:16"}
+  db: {image: "postgres:16", backup: {every: 5s, format: tar}}
   cache:
     image: firedrill/redis:7
   supplier:
@@ -175,6 +175,11 @@ timeline:
   - kind: restore
     service: db
     at: 65s
+  - kind: redis-data-loss
+    service: cache
+    at: 70s
+    for: 5s
+    restore: copy-into-running
 targets:
   rto: "<= 10s"
   rpo: 5s
@@ -202,7 +207,8 @@ fn every_step_kind_parses_and_ends() {
             "heal",
             "redis-outage",
             "destroy-database",
-            "restore"
+            "restore",
+            "redis-data-loss"
         ]
     );
     let secs = Duration::from_secs;
@@ -210,9 +216,11 @@ fn every_step_kind_parses_and_ends() {
     assert_eq!(s.fault_end(1), Some(secs(40)), "healed by id");
     assert_eq!(s.fault_end(4), Some(secs(65)), "restored");
     assert_eq!(s.fault_end(2), None, "a heal step is no fault");
-    assert_eq!(s.recovery_start(), Some(secs(65)));
+    assert_eq!(s.fault_end(6), Some(secs(75)), "restored after its `for`");
+    assert_eq!(s.recovery_start(), Some(secs(75)));
     assert_eq!(s.phase_at(secs(30)), Phase::During);
-    assert_eq!(s.phase_at(secs(66)), Phase::After);
+    assert_eq!(s.phase_at(secs(66)), Phase::During, "the Redis restore is still to come");
+    assert_eq!(s.phase_at(secs(76)), Phase::After);
     assert_eq!(s.workload.rate.per_second, 1.0);
     assert!(s
         .targets

@@ -66,7 +66,9 @@ pub fn render(c: &Certification) -> String {
 
     // Claims against measurements.
     o.push_str("<section id=\"claims\"><h2>Claims put to the test</h2>\n");
-    if c.comparisons.is_empty() {
+    if c.comparisons.is_empty() && c.policy.drills_skipped {
+        o.push_str("<p>Drills skipped: no claim was compared with a measurement.</p>\n");
+    } else if c.comparisons.is_empty() {
         o.push_str("<p>No scenario names a runbook claim.</p>\n");
     } else {
         o.push_str(

@@ -83,7 +83,9 @@ pub fn render(c: &Certification) -> String {
     }
 
     let _ = writeln!(out, "## Claims put to the test\n");
-    if c.comparisons.is_empty() {
+    if c.comparisons.is_empty() && c.policy.drills_skipped {
+        let _ = writeln!(out, "Drills skipped: no claim was compared with a measurement.\n");
+    } else if c.comparisons.is_empty() {
         let _ = writeln!(out, "No scenario names a runbook claim.\n");
     } else {
         let _ = writeln!(out, "Times measured in a drill are multiplied by its compression factor before they are compared with the runbook.\n");
