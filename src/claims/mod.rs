@@ -248,6 +248,8 @@ impl Claim {
 pub(crate) struct Sink<'a> {
     runbook: &'a Runbook,
     claims: Vec<Claim>,
+    /// The runbook's path as claims show it, written once (formatting a path is not cheap).
+    file: String,
 }
 
 impl<'a> Sink<'a> {
@@ -255,7 +257,7 @@ impl<'a> Sink<'a> {
         let at = self.runbook.line_col(span.start);
         let section = self.runbook.section_at(span.start).map(|h| h.path.join(" > ")).unwrap_or_default();
         self.claims.push(Claim {
-            file: self.runbook.path.display().to_string(),
+            file: self.file.clone(),
             line: at.line,
             column: at.column,
             span,
@@ -267,7 +269,7 @@ impl<'a> Sink<'a> {
 
 /// Extracts every claim a runbook makes, in document order.
 pub fn extract(runbook: &Runbook) -> Vec<Claim> {
-    let mut sink = Sink { runbook, claims: Vec::new() };
+    let mut sink = Sink { runbook, claims: Vec::new(), file: runbook.path.display().to_string() };
     tables::extract(runbook, &mut sink);
     prose::extract(runbook, &mut sink);
     alert_rules::extract(runbook, &mut sink);

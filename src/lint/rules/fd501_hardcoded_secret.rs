@@ -331,8 +331,11 @@ fn table_secrets(text: &str, table: &Table, out: &mut Vec<SecretMatch>) {
 fn credential_pair(v: &str, column: Column) -> Option<Range<usize>> {
     // Outside login columns only `user / password` with blanks: `grafana/grafana:11.2` is an image.
     let tight = column != Column::Other;
-    let (user, pass_start) = if let Some(i) = v
-        .find(" / ")
+    // Most cells have no `/` (a memchr): no substring search for ` / ` then.
+    let slash = v.contains('/');
+    let (user, pass_start) = if let Some(i) = slash
+        .then(|| v.find(" / "))
+        .flatten()
         .or_else(|| v.find('/').filter(|_| tight && !v.contains(' ')))
     {
         let sep = if v[i..].starts_with(" / ") { 3 } else { 1 };
