@@ -84,7 +84,8 @@ pub(super) fn parse(text: &str) -> Parts {
                     }
                     CodeBlockKind::Indented => (None, BlockKind::Indented),
                 };
-                stack.push(Sink::Code { info, kind, span: range, content: Snippet::default() });
+                let content = Snippet::with_capacity(range.len());
+                stack.push(Sink::Code { info, kind, span: range, content });
             }
             Event::End(TagEnd::CodeBlock) => {
                 if let Some(Sink::Code { info, kind, span, content }) = stack.pop() {
@@ -147,7 +148,8 @@ pub(super) fn parse(text: &str) -> Parts {
             Event::Start(Tag::Paragraph) => {
                 // Paragraphs inside items and cells feed their container.
                 if !matches!(stack.last(), Some(Sink::Item { .. }) | Some(Sink::Cell { .. })) {
-                    stack.push(Sink::Paragraph { span: range, text: Snippet::default() });
+                    let text = Snippet::with_capacity(range.len());
+                    stack.push(Sink::Paragraph { span: range, text });
                 }
             }
             Event::End(TagEnd::Paragraph) => {

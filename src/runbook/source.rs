@@ -103,6 +103,12 @@ struct Segment {
 }
 
 impl Snippet {
+    /// An empty snippet with room for `bytes` of text (a block's or paragraph's source length:
+    /// its text is at most that long), so pushing its pieces does not grow it again and again.
+    pub fn with_capacity(bytes: usize) -> Self {
+        Self { text: String::with_capacity(bytes), segments: Vec::new() }
+    }
+
     /// A snippet that is a verbatim copy of `source[start..start + text.len()]`.
     pub fn verbatim(text: impl Into<String>, start: usize) -> Self {
         let mut s = Self::default();
