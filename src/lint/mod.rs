@@ -1,7 +1,9 @@
 //! The linter: reads runbooks, runs every enabled rule, and returns positioned diagnostics.
 
 pub mod config;
+pub(crate) mod consistency;
 pub mod format;
+pub(crate) mod ops;
 mod rule;
 pub mod rules;
 pub mod secrets;

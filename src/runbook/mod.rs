@@ -29,6 +29,10 @@ pub struct Runbook {
     pub items: Vec<ListItem>,
     pub paragraphs: Vec<Paragraph>,
     pub suppressions: Vec<Suppression>,
+    /// The SQL and PromQL found in the runbook, gathered the first time a rule asks
+    /// ([`Runbook::sql`], [`Runbook::promql`]) and shared by every rule after it.
+    embedded_sql: std::sync::OnceLock<Vec<embedded::Fragment>>,
+    embedded_promql: std::sync::OnceLock<Vec<embedded::Fragment>>,
 }
 
 /// A heading, with the titles of the headings it sits under.
@@ -177,7 +181,19 @@ impl Runbook {
             items: parts.items,
             paragraphs: parts.paragraphs,
             suppressions: parts.suppressions,
+            embedded_sql: Default::default(),
+            embedded_promql: Default::default(),
         }
+    }
+
+    /// Every piece of SQL in the runbook ([`embedded::sql`]), found once.
+    pub fn sql(&self) -> &[embedded::Fragment] {
+        self.embedded_sql.get_or_init(|| embedded::sql(self))
+    }
+
+    /// Every PromQL query in the runbook ([`embedded::promql`]), found once.
+    pub fn promql(&self) -> &[embedded::Fragment] {
+        self.embedded_promql.get_or_init(|| embedded::promql(self))
     }
 
     pub fn text(&self) -> &str {

@@ -3,10 +3,7 @@ use std::sync::LazyLock;
 
 use crate::declare_rule;
 use crate::lint::{FileContext, Finding, Rule, RuleMeta};
-use crate::runbook::embedded::{
-    self,
-    sql_tokens::{self, Token, TokenKind},
-};
+use crate::runbook::embedded::sql_tokens::{self, Token, TokenKind};
 
 declare_rule! {
     /// ## What it does
@@ -326,7 +323,7 @@ impl Rule for CatalogDrift {
 
     fn check_file(&self, cx: &FileContext, out: &mut Vec<Finding>) {
         let target = Version(cx.config.postgres_version, 0);
-        for frag in embedded::sql(cx.runbook) {
+        for frag in cx.runbook.sql() {
             let sql = frag.snippet.text.as_str();
             let tokens = sql_tokens::tokenize(sql);
             for st in sql_tokens::statements(&tokens, sql) {

@@ -8,10 +8,26 @@ use super::Rule;
 mod fd101_encoding_repaired;
 mod fd102_review_overdue;
 mod fd103_suppression_without_reason;
+mod fd104_missing_script;
+mod fd105_code_block_without_language;
+mod fd106_fence_language_mismatch;
 mod fd201_shell_syntax_error;
 mod fd202_sql_in_shell_block;
 mod fd203_interactive_in_script;
+mod fd204_sql_keyword_as_command;
+mod fd205_unguarded_destructive_step;
+mod fd206_restore_hides_failure;
+mod fd207_backup_failure_masked;
+mod fd208_backup_not_verified;
+mod fd209_redis_restore_while_running;
+mod fd210_fixed_sleep_as_wait;
+mod fd211_deprecated_tool;
 mod fd301_catalog_drift;
+mod fd302_lock_heavy_maintenance;
+mod fd303_terminate_own_backend;
+mod fd304_terminate_unscoped;
+mod fd305_custom_setting_without_prefix;
+mod fd306_not_allowed_in_transaction;
 mod fd401_invalid_promql;
 mod fd501_hardcoded_secret;
 mod fd502_placeholder;
@@ -21,10 +37,26 @@ static ALL: &[&dyn Rule] = &[
     &fd101_encoding_repaired::EncodingRepaired,
     &fd102_review_overdue::ReviewOverdue,
     &fd103_suppression_without_reason::SuppressionWithoutReason,
+    &fd104_missing_script::MissingScript,
+    &fd105_code_block_without_language::CodeBlockWithoutLanguage,
+    &fd106_fence_language_mismatch::FenceLanguageMismatch,
     &fd201_shell_syntax_error::ShellSyntaxError,
     &fd202_sql_in_shell_block::SqlInShellBlock,
     &fd203_interactive_in_script::InteractiveInScript,
+    &fd204_sql_keyword_as_command::SqlKeywordAsCommand,
+    &fd205_unguarded_destructive_step::UnguardedDestructiveStep,
+    &fd206_restore_hides_failure::RestoreHidesFailure,
+    &fd207_backup_failure_masked::BackupFailureMasked,
+    &fd208_backup_not_verified::BackupNotVerified,
+    &fd209_redis_restore_while_running::RedisRestoreWhileRunning,
+    &fd210_fixed_sleep_as_wait::FixedSleepAsWait,
+    &fd211_deprecated_tool::DeprecatedTool,
     &fd301_catalog_drift::CatalogDrift,
+    &fd302_lock_heavy_maintenance::LockHeavyMaintenance,
+    &fd303_terminate_own_backend::TerminateOwnBackend,
+    &fd304_terminate_unscoped::TerminateUnscoped,
+    &fd305_custom_setting_without_prefix::CustomSettingWithoutPrefix,
+    &fd306_not_allowed_in_transaction::NotAllowedInTransaction,
     &fd401_invalid_promql::InvalidPromql,
     &fd501_hardcoded_secret::HardcodedSecret,
     &fd502_placeholder::Placeholder,
