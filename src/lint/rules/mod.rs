@@ -29,8 +29,14 @@ mod fd304_terminate_unscoped;
 mod fd305_custom_setting_without_prefix;
 mod fd306_not_allowed_in_transaction;
 mod fd401_invalid_promql;
+mod fd402_rate_of_non_counter;
+mod fd403_histogram_quantile_without_le;
 mod fd501_hardcoded_secret;
 mod fd502_placeholder;
+mod fd503_secret_printed;
+mod fd504_secret_in_sql_text;
+mod fd505_secret_in_archive;
+mod fd506_secret_written_to_file;
 mod fd601_alert_looser_than_objective;
 
 static ALL: &[&dyn Rule] = &[
@@ -58,8 +64,14 @@ static ALL: &[&dyn Rule] = &[
     &fd305_custom_setting_without_prefix::CustomSettingWithoutPrefix,
     &fd306_not_allowed_in_transaction::NotAllowedInTransaction,
     &fd401_invalid_promql::InvalidPromql,
+    &fd402_rate_of_non_counter::RateOfNonCounter,
+    &fd403_histogram_quantile_without_le::HistogramQuantileWithoutLe,
     &fd501_hardcoded_secret::HardcodedSecret,
     &fd502_placeholder::Placeholder,
+    &fd503_secret_printed::SecretPrinted,
+    &fd504_secret_in_sql_text::SecretInSqlText,
+    &fd505_secret_in_archive::SecretInArchive,
+    &fd506_secret_written_to_file::SecretWrittenToFile,
     &fd601_alert_looser_than_objective::AlertLooserThanObjective,
 ];
 
