@@ -46,11 +46,6 @@ impl Component {
             Component::Stateless => "a stateless service",
         }
     }
-
-    /// Whether losing it loses data (a stateless process can be recreated from its image).
-    pub fn holds_data(self) -> bool {
-        !matches!(self, Component::Stateless | Component::Config)
-    }
 }
 
 fn has_word(text: &str, words: &[&str]) -> bool {
@@ -114,6 +109,17 @@ pub fn recovery_component(claim: &Claim, recovery: &Recovery) -> Option<Componen
     component(&recovery.scenario)
 }
 
+/// How messages name a recovery claim's scenario: `for “Redis perdido”`, or `stated under “3.2
+/// RTO y RPO”` for a general promise.
+pub fn scenario_phrase(claim: &Claim, recovery: &Recovery) -> String {
+    let section_title = claim.section.rsplit(" > ").next().unwrap_or("");
+    if recovery.scenario == section_title {
+        format!("stated under “{}”", recovery.scenario)
+    } else {
+        format!("for “{}”", recovery.scenario)
+    }
+}
+
 /// The downtime an availability objective (`≥ 99.9 %`) allows in a 30-day month: 43.2 minutes.
 pub fn monthly_downtime_budget(value: &Quantity) -> Option<Duration> {
     let Quantity::Percent(p) = value else { return None };
@@ -134,7 +140,9 @@ pub fn strictest_availability(claims: &[Claim]) -> Option<(&Claim, Duration)> {
 /// `3 h` / `43 min` for messages.
 pub fn human(d: Duration) -> String {
     let secs = d.as_secs();
-    if secs >= 3600 && secs % 3600 == 0 {
+    if secs >= 2 * 86_400 && secs % 86_400 == 0 {
+        format!("{} d", secs / 86_400)
+    } else if secs >= 3600 && secs % 3600 == 0 {
         format!("{} h", secs / 3600)
     } else if secs >= 3600 {
         format!("{:.1} h", secs as f64 / 3600.0)
@@ -149,6 +157,8 @@ pub fn human(d: Duration) -> String {
 /// Which runbooks of a run describe the same system (see the module docs).
 pub struct Systems {
     system_of: Vec<usize>,
+    /// The files of each system, by the system's index (its first file).
+    members: HashMap<usize, Vec<usize>>,
 }
 
 /// Hosts of `http(s)://` links.
@@ -221,13 +231,34 @@ impl Systems {
                 }
             }
         }
-        let system_of = (0..files.len()).map(|i| find(&mut parent, i)).collect();
-        Systems { system_of }
+        let system_of: Vec<usize> = (0..files.len()).map(|i| find(&mut parent, i)).collect();
+        let mut members: HashMap<usize, Vec<usize>> = HashMap::new();
+        for (i, s) in system_of.iter().enumerate() {
+            members.entry(*s).or_default().push(i);
+        }
+        Systems { system_of, members }
     }
 
     /// The system a file belongs to (an index shared by every file of that system).
     pub fn system(&self, file: usize) -> usize {
         self.system_of[file]
+    }
+
+    /// `file` first, then the other files of its system: where a rule looks for what a runbook
+    /// does not state itself.
+    pub fn file_then_system(&self, file: usize) -> impl Iterator<Item = usize> + '_ {
+        let others = self.members.get(&self.system_of[file]).map_or(&[][..], Vec::as_slice);
+        std::iter::once(file).chain(others.iter().copied().filter(move |&f| f != file))
+    }
+}
+
+/// Where a claim is, for a message written in another claim's file: `line 12`, or
+/// `ops/other.md:12` when it is in another runbook.
+pub fn place(files: &[LintedFile], from: usize, file: usize, line: usize) -> String {
+    if from == file {
+        format!("line {line}")
+    } else {
+        format!("{}:{line}", files[file].runbook.path.display())
     }
 }
 

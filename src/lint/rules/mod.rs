@@ -38,6 +38,13 @@ mod fd504_secret_in_sql_text;
 mod fd505_secret_in_archive;
 mod fd506_secret_written_to_file;
 mod fd601_alert_looser_than_objective;
+mod fd602_rpo_exceeds_backup_interval;
+mod fd603_rpo_zero_without_replication;
+mod fd604_rto_exceeds_error_budget;
+mod fd605_resolution_exceeds_error_budget;
+mod fd606_conflicting_objectives;
+mod fd607_impossible_backup_type;
+mod fd608_unchecked_go_live_item;
 
 static ALL: &[&dyn Rule] = &[
     &fd101_encoding_repaired::EncodingRepaired,
@@ -73,6 +80,13 @@ static ALL: &[&dyn Rule] = &[
     &fd505_secret_in_archive::SecretInArchive,
     &fd506_secret_written_to_file::SecretWrittenToFile,
     &fd601_alert_looser_than_objective::AlertLooserThanObjective,
+    &fd602_rpo_exceeds_backup_interval::RpoExceedsBackupInterval,
+    &fd603_rpo_zero_without_replication::RpoZeroWithoutReplication,
+    &fd604_rto_exceeds_error_budget::RtoExceedsErrorBudget,
+    &fd605_resolution_exceeds_error_budget::ResolutionExceedsErrorBudget,
+    &fd606_conflicting_objectives::ConflictingObjectives,
+    &fd607_impossible_backup_type::ImpossibleBackupType,
+    &fd608_unchecked_go_live_item::UncheckedGoLiveItem,
 ];
 
 /// Every rule, ordered by code.
