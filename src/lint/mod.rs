@@ -170,7 +170,7 @@ fn finish(checked: Vec<(LintedFile, Vec<Diagnostic>)>, load_errors: Vec<LoadErro
         files.push(file);
     }
 
-    let project = ProjectContext { files: &files, config };
+    let project = ProjectContext::new(&files, config);
     for (rule, severity) in enabled {
         let mut findings = Vec::new();
         rule.check_project(&project, &mut findings);

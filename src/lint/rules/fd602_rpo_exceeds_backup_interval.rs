@@ -2,7 +2,7 @@ use std::time::Duration;
 
 use crate::claims::{Claim, ClaimKind};
 use crate::declare_rule;
-use crate::lint::consistency::{self, component, human, recovery_component, Component, Systems};
+use crate::lint::consistency::{self, component, human, recovery_component, Component};
 use crate::lint::{Finding, LintedFile, ProjectContext, ProjectFinding, Rule, RuleMeta};
 
 declare_rule! {
@@ -75,7 +75,7 @@ impl Rule for RpoExceedsBackupInterval {
         if !files.iter().any(|f| f.claims.iter().any(|c| matches!(c.kind, ClaimKind::Recovery(_)))) {
             return;
         }
-        let systems = Systems::of(files);
+        let systems = cx.systems();
         for (index, file) in files.iter().enumerate() {
             for (claim, recovery) in consistency::recoveries(&file.claims) {
                 let Some(rpo) = recovery.rpo.filter(|r| !r.is_zero()) else { continue };

@@ -4,7 +4,7 @@ use regex::Regex;
 
 use crate::claims::{ClaimKind, Frequency};
 use crate::declare_rule;
-use crate::lint::consistency::{self, component, Component, Systems};
+use crate::lint::consistency::{self, component, Component};
 use crate::lint::{Finding, LintedFile, ProjectContext, ProjectFinding, Rule, RuleMeta};
 
 use super::fd602_rpo_exceeds_backup_interval::data_of;
@@ -98,7 +98,7 @@ impl Rule for RpoZeroWithoutReplication {
         if !files.iter().any(|f| consistency::recoveries(&f.claims).any(|(_, r)| r.rpo.is_some_and(|d| d.is_zero()))) {
             return;
         }
-        let systems = Systems::of(files);
+        let systems = cx.systems();
         for (index, file) in files.iter().enumerate() {
             for (claim, recovery) in consistency::recoveries(&file.claims) {
                 if !recovery.rpo.is_some_and(|d| d.is_zero()) {

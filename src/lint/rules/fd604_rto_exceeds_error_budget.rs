@@ -64,12 +64,12 @@ impl Rule for RtoExceedsErrorBudget {
         if !files.iter().any(|f| consistency::recoveries(&f.claims).any(|(_, r)| r.rto.is_some())) {
             return;
         }
-        let systems = Systems::of(files);
+        let systems = cx.systems();
         for (index, file) in files.iter().enumerate() {
             let mut budget = None;
             for (claim, recovery) in consistency::recoveries(&file.claims) {
                 let Some(rto) = recovery.rto else { continue };
-                let Some((at_file, objective, allowed)) = *budget.get_or_insert_with(|| budget_for(files, &systems, index)) else { break };
+                let Some((at_file, objective, allowed)) = *budget.get_or_insert_with(|| budget_for(files, systems, index)) else { break };
                 if rto <= allowed {
                     continue;
                 }

@@ -4,7 +4,7 @@ use regex::Regex;
 
 use crate::claims::ClaimKind;
 use crate::declare_rule;
-use crate::lint::consistency::{self, human, Systems};
+use crate::lint::consistency::{self, human};
 use crate::lint::{Finding, ProjectContext, ProjectFinding, Rule, RuleMeta};
 
 use super::fd604_rto_exceeds_error_budget::{availability_text, budget_for};
@@ -52,7 +52,6 @@ impl Rule for ResolutionExceedsErrorBudget {
 
     fn check_project(&self, cx: &ProjectContext, out: &mut Vec<ProjectFinding>) {
         let files = cx.files;
-        let mut systems = None;
         for (index, file) in files.iter().enumerate() {
             for claim in &file.claims {
                 let ClaimKind::Response(r) = &claim.kind else { continue };
@@ -60,7 +59,7 @@ impl Rule for ResolutionExceedsErrorBudget {
                 if !TOP_SEVERITY.is_match(&r.severity) {
                     continue;
                 }
-                let systems = systems.get_or_insert_with(|| Systems::of(files));
+                let systems = cx.systems();
                 let Some((at_file, objective, allowed)) = budget_for(files, systems, index) else { continue };
                 if resolution <= allowed {
                     continue;

@@ -2,7 +2,7 @@ use std::collections::HashMap;
 
 use crate::claims::{self, Claim, Metric, Objective};
 use crate::declare_rule;
-use crate::lint::consistency::{self, Systems};
+use crate::lint::consistency;
 use crate::lint::{Finding, ProjectContext, ProjectFinding, Rule, RuleMeta};
 
 declare_rule! {
@@ -75,7 +75,7 @@ impl Rule for ConflictingObjectives {
         if files.iter().all(|f| claims::objectives(&f.claims).nth(1).is_none()) && files.len() < 2 {
             return;
         }
-        let systems = Systems::of(files);
+        let systems = cx.systems();
         // Per system, metric and direction: the first objective seen with each value.
         let mut groups: HashMap<(usize, Metric, bool), Vec<Seen>> = HashMap::new();
         for (index, file) in files.iter().enumerate() {
