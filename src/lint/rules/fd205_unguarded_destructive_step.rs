@@ -81,11 +81,10 @@ impl Rule for UnguardedDestructiveStep {
             }
         }
         if rb.text().contains("DROP") || rb.text().contains("drop") || rb.text().contains("TRUNCATE") || rb.text().contains("DELETE") || rb.text().contains("truncate") || rb.text().contains("delete") {
-            for frag in rb.sql() {
+            for (frag, tokens) in rb.sql_with_tokens() {
                 let sql = frag.snippet.text.as_str();
-                let tokens = sql_tokens::tokenize(sql);
                 let mut created: HashSet<String> = HashSet::new();
-                for st in sql_tokens::statements(&tokens, sql) {
+                for st in sql_tokens::statements(tokens, sql) {
                     if let Some((range, what)) = destructive_statement(st, sql, &mut created) {
                         let section = rb.blocks[frag.block].section;
                         steps.push((frag.snippet.source_range(range), section, what, "sql"));

@@ -323,10 +323,9 @@ impl Rule for CatalogDrift {
 
     fn check_file(&self, cx: &FileContext, out: &mut Vec<Finding>) {
         let target = Version(cx.config.postgres_version, 0);
-        for frag in cx.runbook.sql() {
+        for (frag, tokens) in cx.runbook.sql_with_tokens() {
             let sql = frag.snippet.text.as_str();
-            let tokens = sql_tokens::tokenize(sql);
-            for st in sql_tokens::statements(&tokens, sql) {
+            for st in sql_tokens::statements(tokens, sql) {
                 for (range, finding) in check_statement(st, sql, target) {
                     out.push(Finding {
                         span: frag.snippet.source_range(range),

@@ -60,16 +60,15 @@ impl Rule for LockHeavyMaintenance {
 
     fn check_file(&self, cx: &FileContext, out: &mut Vec<Finding>) {
         let rb = cx.runbook;
-        for frag in rb.sql() {
+        for (frag, tokens) in rb.sql_with_tokens() {
             let sql = frag.snippet.text.as_str();
             let lower_has = |w: &str| sql.contains(w) || sql.contains(&w.to_ascii_lowercase());
             if !["VACUUM", "CLUSTER", "INDEX", "REFRESH"].iter().any(|w| lower_has(w)) {
                 continue;
             }
-            let tokens = sql_tokens::tokenize(sql);
             let mut created: HashSet<String> = HashSet::new();
             let mut hits = Vec::new();
-            for st in sql_tokens::statements(&tokens, sql) {
+            for st in sql_tokens::statements(tokens, sql) {
                 if let Some(hit) = lock_heavy(st, sql, &mut created) {
                     hits.push(hit);
                 }

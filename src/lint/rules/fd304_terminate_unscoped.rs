@@ -45,13 +45,12 @@ impl Rule for TerminateUnscoped {
     }
 
     fn check_file(&self, cx: &FileContext, out: &mut Vec<Finding>) {
-        for frag in cx.runbook.sql() {
+        for (frag, tokens) in cx.runbook.sql_with_tokens() {
             let sql = frag.snippet.text.as_str();
             if !sql.contains("pg_terminate_backend") {
                 continue;
             }
-            let tokens = sql_tokens::tokenize(sql);
-            for st in sql_tokens::statements(&tokens, sql) {
+            for st in sql_tokens::statements(tokens, sql) {
                 let Some(t) = termination(st, sql) else { continue };
                 if t.scoped {
                     continue;

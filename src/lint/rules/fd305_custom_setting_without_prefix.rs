@@ -129,10 +129,13 @@ impl Rule for CustomSettingWithoutPrefix {
     }
 
     fn check_file(&self, cx: &FileContext, out: &mut Vec<Finding>) {
-        for frag in cx.runbook.sql() {
+        for (frag, tokens) in cx.runbook.sql_with_tokens() {
             let sql = frag.snippet.text.as_str();
-            let tokens = sql_tokens::tokenize(sql);
-            for st in sql_tokens::statements(&tokens, sql) {
+            // Every statement this rule reads names a setting with one of these words.
+            if !["SET", "set", "Set", "SHOW", "show", "current_setting", "set_config"].iter().any(|w| sql.contains(w)) {
+                continue;
+            }
+            for st in sql_tokens::statements(tokens, sql) {
                 for (range, name, how) in unknown_settings(st, sql) {
                     out.push(
                         Finding::new(frag.snippet.source_range(range), format!("`{name}` is not a PostgreSQL setting and has no prefix: {how} fails with `unrecognized configuration parameter \"{name}\"`"))

@@ -52,16 +52,15 @@ impl Rule for NotAllowedInTransaction {
 
     fn check_file(&self, cx: &FileContext, out: &mut Vec<Finding>) {
         let rb = cx.runbook;
-        for frag in rb.sql() {
+        for (frag, tokens) in rb.sql_with_tokens() {
             let sql = frag.snippet.text.as_str();
             let upper_or_lower = |w: &str| sql.contains(w) || sql.contains(&w.to_ascii_lowercase());
             if !["VACUUM", "CONCURRENTLY", "DATABASE", "TABLESPACE", "SYSTEM", "CLUSTER", "SUBSCRIPTION", "DISCARD", "REINDEX"].iter().any(|w| upper_or_lower(w)) {
                 continue;
             }
             let single = single_transaction(rb, frag);
-            let tokens = sql_tokens::tokenize(sql);
             let mut open: Option<usize> = None;
-            for st in sql_tokens::statements(&tokens, sql) {
+            for st in sql_tokens::statements(tokens, sql) {
                 let word = |i: usize, w: &str| st.get(i).is_some_and(|t| t.is_word(sql, w));
                 if word(0, "begin") || (word(0, "start") && word(1, "transaction")) {
                     open = Some(st[0].range.start);
