@@ -41,7 +41,7 @@ declare_rule! {
     ///
     /// Use instead:
     /// ```bash
-    /// : "${CONFIRM_TARGET:?set CONFIRM_TARGET to this host's name}"
+    /// : "${CONFIRM_TARGET:?set CONFIRM_TARGET to the name of this host}"
     /// [[ "$CONFIRM_TARGET" == "$(hostname -s)" ]] || exit 1
     /// docker compose exec -T db pg_dumpall -U postgres > "/backups/before-rebuild-$(date +%s).sql"
     /// docker compose down -v

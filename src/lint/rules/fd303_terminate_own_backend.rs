@@ -10,7 +10,9 @@ declare_rule! {
     /// out the session running it (`pid <> pg_backend_pid()`): `SELECT pg_terminate_backend(pid)
     /// FROM pg_stat_activity;`, or `... WHERE datname = 'shop'` (you are connected to `shop`
     /// too), or `... WHERE state <> 'idle'` (your own session is active). Statements that pick
-    /// their backends by pid (`pid = 12345`, `pid = ANY(pg_blocking_pids(...))`) are left alone.
+    /// their backends by pid (`pid = 12345`, `pid = ANY(pg_blocking_pids(...))`) or by an idle
+    /// state (`state = 'idle in transaction'`, which the running session never is) are left
+    /// alone.
     ///
     /// ## Why is this bad?
     /// The statement terminates its own backend along with the others: psql reports `FATAL:
@@ -87,9 +89,11 @@ pub(super) fn termination(st: &[Token], sql: &str) -> Option<Termination> {
             if SCOPING_COLUMNS.contains(&n.as_str()) {
                 scoped = true;
             }
-            // `state = 'idle in transaction'` only matches client sessions.
+            // `state = 'idle in transaction'` only matches client sessions, and never the one
+            // running the statement (it is `active`).
             if n == "state" && op(i + 1, &["="]) && st.get(i + 2).and_then(|v| v.string_value(sql)).is_some_and(|v| v.starts_with("idle")) {
                 scoped = true;
+                excludes_self = true;
             }
         }
     }

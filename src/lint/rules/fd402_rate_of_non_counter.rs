@@ -12,8 +12,9 @@ declare_rule! {
     /// is a counter: counters end in `_total` (and histograms and summaries expose `_count`,
     /// `_sum` and `_bucket`), so `rate(redis_memory_used_bytes[5m])` or
     /// `increase(queue_depth[1h])` most likely reads a gauge. This is the same check Prometheus
-    /// makes when it annotates such a query with "metric might not be a counter". Queries that do
-    /// not parse are FD401's.
+    /// makes when it annotates such a query with "metric might not be a counter". Queries that
+    /// use the `histogram_*` functions (native histograms have no suffix) and queries that do not
+    /// parse (FD401's) are left alone.
     ///
     /// ## Why is this bad?
     /// `rate()` treats every decrease as a counter reset: on a gauge that goes up and down it
@@ -52,7 +53,9 @@ impl Rule for RateOfNonCounter {
     fn check_file(&self, cx: &FileContext, out: &mut Vec<Finding>) {
         let src = cx.runbook.text();
         for frag in cx.runbook.promql() {
-            if !frag.snippet.text.contains("rate") && !frag.snippet.text.contains("increase") {
+            let text = &frag.snippet.text;
+            // The `histogram_*` functions read native histograms, which have no `_total` either.
+            if !(text.contains("rate") || text.contains("increase")) || text.contains("histogram_") {
                 continue;
             }
             let q = embedded::promql_without_templates(&frag.snippet, src);
