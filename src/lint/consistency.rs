@@ -243,12 +243,40 @@ impl Systems {
     pub fn system(&self, file: usize) -> usize {
         self.system_of[file]
     }
+}
 
-    /// `file` first, then the other files of its system: where a rule looks for what a runbook
-    /// does not state itself.
-    pub fn file_then_system(&self, file: usize) -> impl Iterator<Item = usize> + '_ {
-        let others = self.members.get(&self.system_of[file]).map_or(&[][..], Vec::as_slice);
-        std::iter::once(file).chain(others.iter().copied().filter(move |&f| f != file))
+/// A fact looked up in a runbook, else in the other runbooks of its system (the first that has
+/// it). Each runbook's own answer is worked out once, and so is each system's fallback: rules ask
+/// for every claim, and a run may hold thousands of runbooks of one system.
+pub struct Lookup<K, T> {
+    own: HashMap<(usize, K), Option<T>>,
+    system: HashMap<(usize, K), Option<(usize, T)>>,
+}
+
+impl<K: std::hash::Hash + Eq + Copy, T: Clone> Lookup<K, T> {
+    pub fn new() -> Self {
+        Self { own: HashMap::new(), system: HashMap::new() }
+    }
+
+    /// The answer for `file` and where it came from; `own(f, key)` is runbook `f`'s own answer.
+    pub fn get(&mut self, systems: &Systems, file: usize, key: K, own: impl Fn(usize, K) -> Option<T>) -> Option<(usize, T)> {
+        if let Some(t) = self.own.entry((file, key)).or_insert_with(|| own(file, key)).clone() {
+            return Some((file, t));
+        }
+        let system = systems.system(file);
+        if let Some(found) = self.system.get(&(system, key)) {
+            return found.clone();
+        }
+        let members = systems.members.get(&system).map_or(&[][..], Vec::as_slice);
+        let found = members.iter().find_map(|&f| self.own.entry((f, key)).or_insert_with(|| own(f, key)).clone().map(|t| (f, t)));
+        self.system.insert((system, key), found.clone());
+        found
+    }
+}
+
+impl<K: std::hash::Hash + Eq + Copy, T: Clone> Default for Lookup<K, T> {
+    fn default() -> Self {
+        Self::new()
     }
 }
 

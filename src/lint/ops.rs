@@ -4,6 +4,7 @@
 //! the operations rules (FD2xx), the SQL rules that need the psql command line (FD3xx) and the
 //! secret-exposure rules (FD5xx). Everything here reads [`shell::Command`]s; nothing re-parses.
 
+use std::borrow::Cow;
 use std::ops::Range;
 
 use crate::runbook::shell::{self, Command, Nesting, ShellBlock, Word};
@@ -26,12 +27,8 @@ impl<'a> Invocation<'a> {
     }
 
     /// The program unquoted and without its directory (`/usr/bin/psql` → `psql`).
-    pub fn program(&self) -> Option<String> {
-        let name = self.name()?.unquoted();
-        Some(match name.rsplit_once('/') {
-            Some((_, base)) => base.to_string(),
-            None => name,
-        })
+    pub fn program(&self) -> Option<Cow<'a, str>> {
+        Some(base_name(plain(self.name()?)))
     }
 
     pub fn args(&self) -> &'a [Word] {
@@ -42,7 +39,7 @@ impl<'a> Invocation<'a> {
     /// followed by `=` (`--dbname=shop`).
     pub fn has_flag(&self, flags: &[&str]) -> bool {
         self.args().iter().any(|w| {
-            let t = w.unquoted();
+            let t = plain(w);
             flags.iter().any(|f| t == *f || t.strip_prefix(f).is_some_and(|r| r.starts_with('=')))
         })
     }
@@ -55,7 +52,7 @@ impl<'a> Invocation<'a> {
 
     /// Whether any argument, upper-cased, is `word` (`FLUSHALL` in `redis-cli -n 0 flushall`).
     pub fn has_word(&self, word: &str) -> bool {
-        self.args().iter().any(|w| w.unquoted().eq_ignore_ascii_case(word))
+        self.args().iter().any(|w| plain(w).eq_ignore_ascii_case(word))
     }
 }
 
@@ -76,12 +73,12 @@ const RUN_WITH_VALUE: &[&str] = &[
 /// `docker X ...`, `docker compose X ...`, `docker-compose X ...`, `docker container X ...`:
 /// whether it is compose, the subcommand, and the words after it.
 pub fn docker_subcommand(words: &[Word]) -> Option<(bool, String, &[Word])> {
-    let program = base_name(&words.first()?.unquoted());
+    let program = base_name(plain(words.first()?));
     let args = &words[1..];
-    let (compose, rest) = match program.as_str() {
+    let (compose, rest) = match &*program {
         "docker" | "podman" | "nerdctl" => {
             let (_, rest) = shell::split_options(args, DOCKER_GLOBAL_WITH_VALUE);
-            match rest.first().map(|w| w.unquoted()).as_deref() {
+            match rest.first().map(plain).as_deref() {
                 Some("compose") => (true, shell::split_options(&rest[1..], COMPOSE_GLOBAL_WITH_VALUE).1),
                 Some("container") => (false, &rest[1..]),
                 _ => (false, rest),
@@ -94,8 +91,25 @@ pub fn docker_subcommand(words: &[Word]) -> Option<(bool, String, &[Word])> {
     Some((compose, sub, &rest[1..]))
 }
 
-fn base_name(s: &str) -> String {
-    s.rsplit_once('/').map_or(s, |(_, b)| b).to_string()
+/// A word's text when it has no quotes or escapes to remove (most words), unquoted otherwise:
+/// rules look at every command, and most need no allocation to do it.
+pub fn plain(w: &Word) -> Cow<'_, str> {
+    if w.text.bytes().any(|b| matches!(b, b'\'' | b'"' | b'\\')) {
+        Cow::Owned(w.unquoted())
+    } else {
+        Cow::Borrowed(w.text.as_str())
+    }
+}
+
+/// `/usr/bin/psql` → `psql`.
+fn base_name(s: Cow<'_, str>) -> Cow<'_, str> {
+    match s {
+        Cow::Borrowed(b) => Cow::Borrowed(b.rsplit_once('/').map_or(b, |(_, base)| base)),
+        Cow::Owned(o) => match o.rsplit_once('/') {
+            Some((_, base)) => Cow::Owned(base.to_string()),
+            None => Cow::Owned(o),
+        },
+    }
 }
 
 /// Peels `sudo`, `env`, `nice`, `timeout`, `time`, `nohup`, `docker exec|run`,
@@ -107,9 +121,9 @@ pub fn invocation(cmd: &Command) -> Invocation<'_> {
     // A few layers at most (`sudo docker exec db ...`).
     for _ in 0..4 {
         let Some(first) = words.first() else { break };
-        let program = base_name(&first.unquoted());
+        let program = base_name(plain(first));
         let rest = &words[1..];
-        let next: Option<&[Word]> = match program.as_str() {
+        let next: Option<&[Word]> = match &*program {
             "sudo" | "doas" => {
                 wrapper.get_or_insert("sudo");
                 Some(shell::split_options(rest, SUDO_WITH_VALUE).1)
@@ -132,7 +146,7 @@ pub fn invocation(cmd: &Command) -> Invocation<'_> {
                 wrapper = Some("kubectl exec");
                 dash.map(|d| &rest[d + 1..])
             }
-            _ => match docker_subcommand(words) {
+            "docker" | "podman" | "nerdctl" | "docker-compose" | "podman-compose" => match docker_subcommand(words) {
                 Some((compose, sub, after)) if sub == "exec" || sub == "run" => {
                     let with_value = if sub == "exec" { EXEC_WITH_VALUE } else { RUN_WITH_VALUE };
                     let (_, operands) = shell::split_options(after, with_value);
@@ -147,6 +161,8 @@ pub fn invocation(cmd: &Command) -> Invocation<'_> {
                 }
                 _ => None,
             },
+            // Not a wrapper: the common case, decided without looking further.
+            _ => None,
         };
         match next {
             Some(n) => words = n,
@@ -159,7 +175,7 @@ pub fn invocation(cmd: &Command) -> Invocation<'_> {
 /// What a command does to data, for the rules that reason about procedures.
 pub fn backup_tool(inv: &Invocation) -> Option<&'static str> {
     let program = inv.program()?;
-    Some(match program.as_str() {
+    Some(match &*program {
         "pg_dump" => "pg_dump",
         "pg_dumpall" => "pg_dumpall",
         "pg_basebackup" => "pg_basebackup",
@@ -189,7 +205,7 @@ pub fn tar_creates(inv: &Invocation) -> bool {
 /// `gzip -t`, `test -s`, a checksum check, `restic check`, ...
 pub fn verifies_artifact(inv: &Invocation) -> bool {
     let Some(program) = inv.program() else { return false };
-    match program.as_str() {
+    match &*program {
         "pg_restore" => inv.has_flag(&["--list"]) || inv.has_short('l', "dfFIjLnNPStTU"),
         "pg_verifybackup" | "redis-check-rdb" | "redis-check-aof" => true,
         "gzip" | "gunzip" | "xz" | "bzip2" | "zstd" | "pigz" => inv.has_short('t', "") || inv.has_flag(&["--test"]),
@@ -216,7 +232,7 @@ pub fn starts_service(inv: &Invocation) -> Option<String> {
         let starts = matches!(sub.as_str(), "up" | "start" | "restart") || (!compose && sub == "run");
         return starts.then(|| format!("{} {sub}", if compose { "docker compose" } else { "docker" }));
     }
-    match program.as_str() {
+    match &*program {
         "systemctl" if matches!(first, Some("start" | "restart" | "reload-or-restart" | "try-restart")) => {
             Some(format!("systemctl {}", first.unwrap_or_default()))
         }
@@ -235,7 +251,7 @@ pub fn stops_service(inv: &Invocation) -> bool {
         return matches!(sub.as_str(), "stop" | "kill" | "down" | "rm");
     }
     let first = inv.args().first().map(|w| w.unquoted());
-    match program.as_str() {
+    match &*program {
         "systemctl" => first.as_deref() == Some("stop"),
         "service" => inv.args().get(1).is_some_and(|w| w.text == "stop"),
         "redis-cli" => inv.has_word("SHUTDOWN"),

@@ -159,7 +159,9 @@ fn collect(rb: &Runbook, index: usize, refs: &mut Vec<(usize, Range<usize>, Stri
             written.insert(file_name(first).to_string());
             continue;
         }
-        refs.push((index, code.start()..code.start() + first.len(), first.to_string()));
+        // `first` may be the second word (`bash scripts/x.sh`): its own offset in the span.
+        let at = code.start() + (first.as_ptr() as usize - code.as_str().as_ptr() as usize);
+        refs.push((index, at..at + first.len(), first.to_string()));
     }
 }
 

@@ -52,19 +52,17 @@ impl Rule for SqlKeywordAsCommand {
 
     fn check_file(&self, cx: &FileContext, out: &mut Vec<Finding>) {
         for block in cx.runbook.blocks.iter().filter(|b| b.is_shell()) {
-            let body = block.content.text.to_ascii_lowercase();
-            // Cheap pre-filter: one of the keywords must be there at all.
-            if !SQL_WORDS.iter().any(|w| body.contains(w)) {
-                continue;
-            }
+            // The shell analysis is made (and kept) for every shell block by FD201 anyway.
             let analysed = crate::runbook::shell::analyse(block);
             for cmd in &analysed.commands {
                 let inv = ops::invocation(cmd);
                 let Some(name) = inv.name() else { continue };
-                let word = name.unquoted().trim_end_matches(';').to_ascii_lowercase();
-                if !SQL_WORDS.contains(&word.as_str()) {
+                let plain = ops::plain(name);
+                let plain = plain.trim_end_matches(';');
+                if !SQL_WORDS.iter().any(|w| w.eq_ignore_ascii_case(plain)) {
                     continue;
                 }
+                let word = plain.to_ascii_lowercase();
                 // Bash's own `select` loop at top level is a keyword, not a program.
                 if inv.wrapper.is_none() && word == "select" {
                     continue;

@@ -80,9 +80,12 @@ impl Rule for UnguardedDestructiveStep {
                 }
             }
         }
-        if rb.text().contains("DROP") || rb.text().contains("drop") || rb.text().contains("TRUNCATE") || rb.text().contains("DELETE") || rb.text().contains("truncate") || rb.text().contains("delete") {
+        {
             for (frag, tokens) in rb.sql_with_tokens() {
                 let sql = frag.snippet.text.as_str();
+                if !["DROP", "drop", "TRUNCATE", "truncate", "DELETE", "delete", "Drop", "Delete"].iter().any(|w| sql.contains(w)) {
+                    continue;
+                }
                 let mut created: HashSet<String> = HashSet::new();
                 for st in sql_tokens::statements(tokens, sql) {
                     if let Some((range, what)) = destructive_statement(st, sql, &mut created) {
@@ -111,6 +114,10 @@ impl Rule for UnguardedDestructiveStep {
 /// A destructive shell command: what it destroys, in words, and its kind (`redis` or `data`).
 fn destructive_command(inv: &Invocation) -> Option<(String, &'static str)> {
     let program = inv.program()?;
+    // Most commands are none of these: decide before collecting their arguments.
+    if !matches!(&*program, "docker" | "podman" | "nerdctl" | "docker-compose" | "podman-compose" | "dropdb" | "rm" | "redis-cli" | "pg_restore") {
+        return None;
+    }
     let args: Vec<String> = inv.args().iter().map(|w| w.unquoted()).collect();
     let operands: Vec<&str> = args.iter().filter(|a| !a.starts_with('-')).map(String::as_str).collect();
     if let Some((compose, sub, after)) = ops::docker_subcommand(inv.words) {
@@ -135,7 +142,7 @@ fn destructive_command(inv: &Invocation) -> Option<(String, &'static str)> {
             _ => None,
         };
     }
-    match program.as_str() {
+    match &*program {
         "dropdb" => {
             let db = operands.last().copied().unwrap_or("the database");
             let force = if args.iter().any(|a| a == "--force" || a == "-f") { " (`--force` also ends every session on it)" } else { "" };

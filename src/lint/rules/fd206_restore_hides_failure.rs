@@ -121,7 +121,7 @@ fn script_input(cmd: &Command, inv: &ops::Invocation, previous: Option<&Command>
         Stdin::Pipe => {
             let source = previous.filter(|p| p.piped_out)?;
             let program = ops::invocation(source).program()?;
-            DUMP_SOURCES.contains(&program.as_str()).then(|| format!("the output of `{program}`"))
+            DUMP_SOURCES.contains(&&*program).then(|| format!("the output of `{program}`"))
         }
         Stdin::File => {
             let target = cmd.redirects.iter().find(|r| r.op == "<")?.target.as_ref()?.unquoted();

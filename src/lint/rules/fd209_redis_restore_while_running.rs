@@ -96,7 +96,7 @@ fn rdb_destination(inv: &ops::Invocation) -> Option<String> {
             (ops_.first()?.clone(), ops_.last()?.clone())
         }
         Some(_) => return None,
-        None if matches!(program.as_str(), "cp" | "mv" | "install" | "rsync") && operands.len() >= 2 => {
+        None if matches!(&*program, "cp" | "mv" | "install" | "rsync") && operands.len() >= 2 => {
             (operands[0].clone(), operands.last()?.clone())
         }
         None => return None,

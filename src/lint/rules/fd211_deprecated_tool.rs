@@ -55,9 +55,9 @@ impl Rule for DeprecatedTool {
                 // `docker-compose exec ...` peels to the inner command: look at the outer one too.
                 for (words, name) in [(&cmd.words[cmd.assignments.min(cmd.words.len())..], cmd.name()), (inv.words, inv.name())] {
                     let Some(name) = name else { continue };
-                    let program = name.unquoted();
+                    let program = ops::plain(name);
                     let program = program.rsplit('/').next().unwrap_or(&program);
-                    let args: Vec<String> = words.iter().skip(1).map(|w| w.unquoted()).collect();
+                    let args = || words.iter().skip(1).map(ops::plain);
                     let replacement = match program {
                         "docker-compose" => Some(("Compose v1 (`docker-compose`) has been unsupported since July 2023", "use `docker compose` (the v2 plugin); the subcommands are the same")),
                         "netstat" => Some(("`netstat` (net-tools) is deprecated and missing from current distributions", "use `ss` with the same flags (`ss -tlnp`)")),
@@ -66,7 +66,7 @@ impl Rule for DeprecatedTool {
                         "arp" => Some(("`arp` (net-tools) is deprecated and missing from current distributions", "use `ip neigh`")),
                         "egrep" | "fgrep" => Some(("`egrep` and `fgrep` are deprecated: GNU grep 3.8 warns on every call", "use `grep -E` / `grep -F`")),
                         "apt-key" => Some(("`apt-key` is deprecated and removed from Debian 13 and Ubuntu 24.04", "put the key in `/etc/apt/keyrings/` and name it with `signed-by=` in the source")),
-                        "npm" if args.first().is_some_and(|a| a == "audit") && args.iter().any(|a| a == "--production" || a == "--only=prod" || a == "--only=production") => {
+                        "npm" if args().next().is_some_and(|a| a == "audit") && args().any(|a| a == "--production" || a == "--only=prod" || a == "--only=production") => {
                             Some(("`npm audit --production` is deprecated since npm 8", "use `npm audit --omit=dev`"))
                         }
                         _ => None,

@@ -62,8 +62,7 @@ impl Rule for LockHeavyMaintenance {
         let rb = cx.runbook;
         for (frag, tokens) in rb.sql_with_tokens() {
             let sql = frag.snippet.text.as_str();
-            let lower_has = |w: &str| sql.contains(w) || sql.contains(&w.to_ascii_lowercase());
-            if !["VACUUM", "CLUSTER", "INDEX", "REFRESH"].iter().any(|w| lower_has(w)) {
+            if !["VACUUM", "vacuum", "CLUSTER", "cluster", "INDEX", "index", "REFRESH", "refresh"].iter().any(|w| sql.contains(w)) {
                 continue;
             }
             let mut created: HashSet<String> = HashSet::new();

@@ -54,8 +54,11 @@ impl Rule for NotAllowedInTransaction {
         let rb = cx.runbook;
         for (frag, tokens) in rb.sql_with_tokens() {
             let sql = frag.snippet.text.as_str();
-            let upper_or_lower = |w: &str| sql.contains(w) || sql.contains(&w.to_ascii_lowercase());
-            if !["VACUUM", "CONCURRENTLY", "DATABASE", "TABLESPACE", "SYSTEM", "CLUSTER", "SUBSCRIPTION", "DISCARD", "REINDEX"].iter().any(|w| upper_or_lower(w)) {
+            const WORDS: &[&str] = &[
+                "VACUUM", "vacuum", "CONCURRENTLY", "concurrently", "DATABASE", "database", "TABLESPACE", "tablespace", "SYSTEM",
+                "system", "CLUSTER", "cluster", "SUBSCRIPTION", "subscription", "DISCARD", "discard", "REINDEX", "reindex",
+            ];
+            if !WORDS.iter().any(|w| sql.contains(w)) {
                 continue;
             }
             let single = single_transaction(rb, frag);

@@ -123,7 +123,7 @@ impl Rule for SecretPrinted {
                 let at = |r: std::ops::Range<usize>| block.content.source_range(r);
                 // The command this one pipes into, if any.
                 let next = steps.get(i + 1).filter(|_| cmd.piped_out).map(|n| ops::invocation(n));
-                match program.as_str() {
+                match &*program {
                     "echo" | "printf" if prints(cmd) => {
                         for (name, span) in echoed_secrets(&inv) {
                             out.push(

@@ -57,7 +57,7 @@ impl Rule for SecretInArchive {
             for cmd in &analysed.commands {
                 let inv = ops::invocation(cmd);
                 let Some(program) = inv.program() else { continue };
-                let (members, excludes, how): (Vec<&Word>, Vec<String>, &str) = match program.as_str() {
+                let (members, excludes, how): (Vec<&Word>, Vec<String>, &str) = match &*program {
                     "tar" if ops::tar_creates(&inv) => {
                         let (m, e) = tar_members(inv.args());
                         (m, e, "archived by `tar`")

@@ -64,7 +64,7 @@ impl Rule for SecretWrittenToFile {
                     continue;
                 }
                 let at = |r: std::ops::Range<usize>| block.content.source_range(r);
-                match program.as_str() {
+                match &*program {
                     "echo" | "printf" => {
                         for (name, span) in echoed_secrets(&inv) {
                             out.push(

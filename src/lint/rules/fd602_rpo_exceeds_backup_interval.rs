@@ -76,11 +76,12 @@ impl Rule for RpoExceedsBackupInterval {
             return;
         }
         let systems = cx.systems();
+        let mut backups = consistency::Lookup::new();
         for (index, file) in files.iter().enumerate() {
             for (claim, recovery) in consistency::recoveries(&file.claims) {
                 let Some(rpo) = recovery.rpo.filter(|r| !r.is_zero()) else { continue };
                 let Some(data) = data_of(claim, recovery) else { continue };
-                let found = systems.file_then_system(index).find_map(|f| best_backup(&files[f].claims, data).map(|b| (f, b)));
+                let found = backups.get(systems, index, data, |f, c| best_backup(&files[f].claims, c));
                 let Some((at_file, (backup, store, interval))) = found else { continue };
                 if rpo >= interval {
                     continue;

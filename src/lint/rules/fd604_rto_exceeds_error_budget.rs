@@ -42,8 +42,13 @@ declare_rule! {
 
 /// The availability objective that applies to a file (its own, else its system's), with its
 /// monthly downtime budget and where it is.
-pub(super) fn budget_for<'f>(files: &'f [LintedFile], systems: &Systems, file: usize) -> Option<(usize, &'f Claim, Duration)> {
-    systems.file_then_system(file).find_map(|f| strictest_availability(&files[f].claims).map(|(c, b)| (f, c, b)))
+pub(super) fn budget_for<'f>(
+    budgets: &mut consistency::Lookup<(), (&'f Claim, Duration)>,
+    files: &'f [LintedFile],
+    systems: &Systems,
+    file: usize,
+) -> Option<(usize, &'f Claim, Duration)> {
+    budgets.get(systems, file, (), |f, ()| strictest_availability(&files[f].claims)).map(|(f, (c, b))| (f, c, b))
 }
 
 /// `99.9 %` of the objective claim, for messages.
@@ -65,11 +70,11 @@ impl Rule for RtoExceedsErrorBudget {
             return;
         }
         let systems = cx.systems();
+        let mut budgets = consistency::Lookup::new();
         for (index, file) in files.iter().enumerate() {
-            let mut budget = None;
             for (claim, recovery) in consistency::recoveries(&file.claims) {
                 let Some(rto) = recovery.rto else { continue };
-                let Some((at_file, objective, allowed)) = *budget.get_or_insert_with(|| budget_for(files, systems, index)) else { break };
+                let Some((at_file, objective, allowed)) = budget_for(&mut budgets, files, systems, index) else { break };
                 if rto <= allowed {
                     continue;
                 }

@@ -52,6 +52,7 @@ impl Rule for ResolutionExceedsErrorBudget {
 
     fn check_project(&self, cx: &ProjectContext, out: &mut Vec<ProjectFinding>) {
         let files = cx.files;
+        let mut budgets = consistency::Lookup::new();
         for (index, file) in files.iter().enumerate() {
             for claim in &file.claims {
                 let ClaimKind::Response(r) = &claim.kind else { continue };
@@ -60,7 +61,7 @@ impl Rule for ResolutionExceedsErrorBudget {
                     continue;
                 }
                 let systems = cx.systems();
-                let Some((at_file, objective, allowed)) = budget_for(files, systems, index) else { continue };
+                let Some((at_file, objective, allowed)) = budget_for(&mut budgets, files, systems, index) else { continue };
                 if resolution <= allowed {
                     continue;
                 }
