@@ -75,7 +75,10 @@ impl Rule for ImpossibleBackupType {
 
     fn check_file(&self, cx: &FileContext, out: &mut Vec<Finding>) {
         let rb = cx.runbook;
-        if !INCREMENTAL.is_match(rb.text()) {
+        // The words without their first letter, whatever its case, before the regex.
+        let text = rb.text();
+        let hinted = ["ncremental", "NCREMENTAL", "iferencial", "IFERENCIAL", "ifferential", "IFFERENTIAL"].iter().any(|w| text.contains(w));
+        if !hinted || !INCREMENTAL.is_match(text) {
             return;
         }
         let dumps = dumps_in_incremental_sections(rb);
