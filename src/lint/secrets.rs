@@ -346,8 +346,7 @@ pub fn outside_code(runbook: &Runbook) -> Vec<Range<usize>> {
 pub fn html_comments(text: &str) -> Vec<Range<usize>> {
     let mut out = Vec::new();
     let mut from = 0;
-    while let Some(i) = text[from..].find("<!--") {
-        let start = from + i;
+    while let Some(start) = find_comment_open(text, from) {
         let end = text[start + 4..]
             .find("-->")
             .map_or(text.len(), |j| start + 4 + j + 3);
@@ -355,6 +354,76 @@ pub fn html_comments(text: &str) -> Vec<Range<usize>> {
         from = end;
     }
     out
+}
+
+/// Where the next `<!--` at or after `from` starts: a memchr for `<` (rare in prose), then a
+/// comparison, instead of a substring search over every gap.
+fn find_comment_open(text: &str, from: usize) -> Option<usize> {
+    let mut at = from;
+    loop {
+        let start = at + text[at..].find('<')?;
+        if text[start..].starts_with("<!--") {
+            return Some(start);
+        }
+        at = start + 1;
+    }
+}
+
+/// Where in a runbook's text a detector can match at all: the matches of a looser pattern (a
+/// gate) over the whole text, found in one pass instead of one search per gap and per code block,
+/// most of which find nothing.
+///
+/// The gate must match inside every match of its detector (a literal every match holds, or the
+/// detector without its `\b`s) and never match whitespace or line breaks: then a detector match in
+/// a gap, or in a line of a code block's body, holds a gate match that is in the runbook's text too,
+/// within the gap or the block. A piece that no gate match overlaps cannot hold a detector match
+/// and the detector is not run on it; on the others it runs as before, so what is found does not
+/// change.
+pub struct Candidates(Option<Vec<Range<usize>>>);
+
+impl Candidates {
+    pub fn find(gate: &Regex, text: &str) -> Self {
+        Self(Some(gate.find_iter(text).map(|m| m.range()).collect()))
+    }
+
+    /// No gate: the detector runs everywhere.
+    pub fn everywhere() -> Self {
+        Self(None)
+    }
+
+    /// Could a detector match inside `piece` (a byte range of the runbook's text)? A gate match
+    /// that starts in it, or one that starts before it and hides one in it, overlaps it.
+    pub fn touch(&self, piece: &Range<usize>) -> bool {
+        let Some(found) = &self.0 else { return true };
+        let i = found.partition_point(|m| m.end <= piece.start);
+        found.get(i).is_some_and(|m| m.start < piece.end)
+    }
+}
+
+/// A runbook's text with its ASCII letters lower-cased (every offset the same), where the gates of
+/// case-insensitive detectors are plain lower-case literals: a fast literal search instead of a
+/// case-insensitive one (several times slower).
+pub struct Folded {
+    text: String,
+    /// The text has `ſ` or the Kelvin sign, which `(?i)` patterns take for `s` and `k`: lower-case
+    /// literals would miss those matches, so there are no gates.
+    exotic: bool,
+}
+
+impl Folded {
+    pub fn new(text: &str) -> Self {
+        Self { text: text.to_ascii_lowercase(), exotic: text.contains('\u{17F}') || text.contains('\u{212A}') }
+    }
+
+    /// Where a `(?i)` detector could match; `gate` is a case-sensitive pattern of lower-case
+    /// literals, one inside every match of the detector once its ASCII letters are lower-cased.
+    pub fn candidates(&self, gate: &Regex) -> Candidates {
+        if self.exotic {
+            Candidates::everywhere()
+        } else {
+            Candidates::find(gate, &self.text)
+        }
+    }
 }
 
 /// Sorts items by where they start and drops every item that overlaps one kept before it. Ties

@@ -5,7 +5,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 
 use crate::declare_rule;
-use crate::lint::secrets::{self, normalize};
+use crate::lint::secrets::{self, normalize, Candidates};
 use crate::lint::{FileContext, Finding, Rule, RuleMeta};
 use crate::runbook::{CodeBlock, Lang, Table};
 
@@ -73,8 +73,9 @@ impl Rule for Placeholder {
         let text = rb.text();
         let mut hits = Hits::default();
         let gaps = secrets::outside_code(rb);
+        let gates = Gates::new(text);
         for t in &rb.tables {
-            check_table(text, t, &mut hits);
+            check_table(text, t, &gates, &mut hits);
         }
         let mut explained: HashSet<String> = HashSet::new();
         for gap in &gaps {
@@ -83,10 +84,10 @@ impl Rule for Placeholder {
                 explained.insert(normalize(inner));
             }
             let comments = secrets::html_comments(g);
-            check_prose(g, gap.start, &comments, &mut hits);
+            check_prose(g, gap.clone(), &comments, &gates, &mut hits);
         }
         for b in &rb.blocks {
-            check_block(b, &explained, &mut hits);
+            check_block(b, &explained, &gates, &mut hits);
         }
         secrets::keep_first_non_overlapping(&mut hits.0, |h| &h.0);
         for (span, message, help) in hits.0 {
@@ -399,7 +400,9 @@ static ANGLE: LazyLock<Regex> =
 /// `<placeholder>`s in a text: ranges of the whole `<…>` and the inner name. Not HTML tags, not
 /// generics (`Vec<u8>`), not `<none>`-style tool output, not autolinks.
 fn angle_placeholders(text: &str) -> impl Iterator<Item = (Range<usize>, &str)> {
-    ANGLE.captures_iter(text).filter_map(move |c| {
+    // Most texts hold no `<`: a memchr instead of a search that allocates its captures.
+    let found = text.contains('<').then(|| ANGLE.captures_iter(text)).into_iter().flatten();
+    found.filter_map(move |c| {
         let m = c.get(0).unwrap();
         let inner = c.get(1).unwrap().as_str();
         let before = text[..m.start()].chars().next_back();
@@ -446,6 +449,41 @@ static SLACK_HOOK: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"https://hooks\.slack\.com/services/([A-Za-z0-9_/-]*)").unwrap());
 
 static X_RUN: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"[Xx]{2,}").unwrap());
+
+/// Where in the runbook each detector run on every gap and code block can match, one pass over
+/// the text each (see `secrets::Candidates`): a gap or block none touches skips the detector.
+struct Gates {
+    leftover: Candidates,
+    here: Candidates,
+    path_to: Candidates,
+    slack_hook: Candidates,
+    changeme: Candidates,
+    todo: Candidates,
+    example_host: Candidates,
+}
+
+impl Gates {
+    fn new(text: &str) -> Self {
+        // Literals every match holds, lower-cased for the `(?i)` detectors (`c[aá]mbiame` holds
+        // `mbiame`); `HERE`, `PATH_TO` and `SLACK_HOOK` have no `\b` and are their own gates.
+        static LEFTOVER_GATE: LazyLock<Regex> =
+            LazyLock::new(|| Regex::new(r"your[-_]|tu[-_]|replace|insert[-_]").unwrap());
+        static CHANGEME_GATE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"change|mbiame").unwrap());
+        static TODO_GATE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"TODO|TBD|TBC|FIXME").unwrap());
+        static EXAMPLE_HOST_GATE: LazyLock<Regex> =
+            LazyLock::new(|| Regex::new(r"example\.(?:com|org|net)").unwrap());
+        let folded = secrets::Folded::new(text);
+        Self {
+            leftover: folded.candidates(&LEFTOVER_GATE),
+            here: Candidates::find(&HERE, text),
+            path_to: Candidates::find(&PATH_TO, text),
+            slack_hook: Candidates::find(&SLACK_HOOK, text),
+            changeme: folded.candidates(&CHANGEME_GATE),
+            todo: Candidates::find(&TODO_GATE, text),
+            example_host: folded.candidates(&EXAMPLE_HOST_GATE),
+        }
+    }
+}
 
 /// Phone numbers with `X` digits, as ranges. A number without real digits (`XXXXXXXX`) only
 /// counts when `contact` says the text is a phone slot.
@@ -515,12 +553,28 @@ fn words_of(s: &str) -> Vec<String> {
 /// Whether any word of `text` (list markers and emphasis around it allowed) is a value label: a
 /// necessary condition for `LABELLED` to match with a value label.
 fn mentions_value_label(text: &str) -> bool {
+    if text.is_ascii() {
+        // What `normalize` does to ASCII, without allocating: words compared ignoring case.
+        return text
+            .split(|c: char| !(c.is_ascii_alphanumeric() || c == '-'))
+            .any(|w| is_value_label_word(w.trim_matches('-')));
+    }
     normalize(text)
         .split(|c: char| !(c.is_alphanumeric() || c == '-'))
         .any(|w| VALUE_LABELS.contains(&w.trim_matches('-')))
 }
 
+/// An ASCII word that is a value label, whatever its case.
+fn is_value_label_word(word: &str) -> bool {
+    VALUE_LABELS.iter().any(|l| l.eq_ignore_ascii_case(word))
+}
+
 fn is_value_label(label: &str) -> bool {
+    if label.is_ascii() {
+        return label
+            .split(|c: char| !(c.is_ascii_alphanumeric() || c == '-'))
+            .any(is_value_label_word);
+    }
     normalize(label)
         .split(|c: char| !(c.is_alphanumeric() || c == '-'))
         .any(|w| VALUE_LABELS.contains(&w))
@@ -528,6 +582,11 @@ fn is_value_label(label: &str) -> bool {
 
 /// A whole value that is a blank: `TODO`, `TBD`, `???`, `<nombre>`, `...`.
 fn filler(v: &str, weak_too: bool) -> Option<&'static str> {
+    // The longest blank is 13 characters and `normalize` never shortens a text: most cells
+    // need no lower-cased copy.
+    if v.trim().chars().nth(13).is_some() {
+        return None;
+    }
     let t = normalize(v.trim());
     match t.as_str() {
         "todo" | "tbd" | "tbc" | "fixme" | "???" | "??" => Some("a to-do marker"),
@@ -557,7 +616,8 @@ static LABELLED: LazyLock<Regex> = LazyLock::new(|| {
 static LINK_DEF: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(?m)^[ \t]{0,3}\[([^\]\n]+)\]:").unwrap());
 
-fn check_prose(g: &str, base: usize, comments: &[Range<usize>], hits: &mut Hits) {
+fn check_prose(g: &str, gap: Range<usize>, comments: &[Range<usize>], gates: &Gates, hits: &mut Hits) {
+    let base = gap.start;
     let at = |r: Range<usize>| base + r.start..base + r.end;
     let mut link_defs: Option<HashSet<String>> = None;
     for c in BRACKET.captures_iter(g) {
@@ -595,14 +655,16 @@ fn check_prose(g: &str, base: usize, comments: &[Range<usize>], hits: &mut Hits)
             HELP_FILL,
         );
     }
-    for line_start in std::iter::once(0).chain(g.match_indices('\n').map(|(i, _)| i + 1)) {
-        let line_end = g[line_start..]
-            .find('\n')
-            .map_or(g.len(), |i| line_start + i);
-        let line = &g[line_start..line_end];
-        if !line.contains(['X', 'x']) {
+    // Only lines with a run of `X`s can hold a phone placeholder: each such line once, in order.
+    let mut next_line = 0;
+    for m in X_RUN.find_iter(g) {
+        if m.start() < next_line {
             continue;
         }
+        let line_start = g[..m.start()].rfind('\n').map_or(0, |i| i + 1);
+        let line_end = g[m.end()..].find('\n').map_or(g.len(), |i| m.end() + i);
+        next_line = line_end + 1;
+        let line = &g[line_start..line_end];
         for r in phone_placeholders(line, mentions_phone(line)) {
             let r = line_start + r.start..line_start + r.end;
             if !in_ranges(comments, r.start) {
@@ -614,20 +676,35 @@ fn check_prose(g: &str, base: usize, comments: &[Range<usize>], hits: &mut Hits)
             }
         }
     }
-    common_leftovers(g, base, &|o| in_ranges(comments, o), hits);
+    common_leftovers(g, base, gap, &|o| in_ranges(comments, o), gates, hits);
     // One label per line: each line with a `:` is matched on its own (over the whole text, the
-    // pattern's search backwards from every `:` was a large share of this rule's time).
-    let lines = std::iter::once(0).chain(g.match_indices('\n').map(|(i, _)| i + 1));
-    for ls in lines {
-        let line = &g[ls..g[ls..].find('\n').map_or(g.len(), |i| ls + i)];
-        // The label ends at the line's first `:` and names a value: checked before the pattern,
-        // which is costly on every line with a colon.
-        let Some(colon) = line.find(':') else { continue };
-        if !mentions_value_label(&line[..colon]) {
+    // pattern's search backwards from every `:` was a large share of this rule's time). The
+    // lines are found from their first `:` (a memchr), not walked one by one.
+    let mut from = 0;
+    while let Some(i) = g.get(from..).and_then(|rest| rest.find(':')) {
+        let first_colon = from + i;
+        let ls = g[..first_colon].rfind('\n').map_or(0, |i| i + 1);
+        let le = g[first_colon..].find('\n').map_or(g.len(), |i| first_colon + i);
+        from = le + 1;
+        let line = &g[ls..le];
+        let colon = first_colon - ls;
+        // Only a blank (a few characters once blanks and emphasis are trimmed: `filler`), a
+        // `changeme` or a `<placeholder>` after the colon is reported. Most labelled lines hold a
+        // real value and are skipped before the pattern, whose captures are costly.
+        let value = &line[colon + 1..];
+        let core = value.trim_matches(|ch: char| ch.is_whitespace() || matches!(ch, '*' | '_' | '`'));
+        if core.chars().nth(13).is_some()
+            && !value.contains('<')
+            && !gates.changeme.touch(&(base + ls..base + le))
+        {
+            continue;
+        }
+        // The label ends at the line's first `:` and names a value: checked before the pattern.
+        if !mentions_value_label(&line[..colon]) || in_ranges(comments, ls) {
             continue;
         }
         let Some(c) = LABELLED.captures(line) else { continue };
-        if in_ranges(comments, ls) || !is_value_label(&c[1]) {
+        if !is_value_label(&c[1]) {
             continue;
         }
         let v = c.get(2).unwrap();
@@ -663,11 +740,22 @@ fn check_prose(g: &str, base: usize, comments: &[Range<usize>], hits: &mut Hits)
 }
 
 /// Detectors that apply to prose and code alike: `your-…`/`…-here` leftovers, `/path/to/…` and
-/// made-up Slack webhooks. `skip` says which offsets to ignore (comments).
-fn common_leftovers(g: &str, base: usize, skip: &dyn Fn(usize) -> bool, hits: &mut Hits) {
+/// made-up Slack webhooks. `skip` says which offsets to ignore (comments), `base` is added to
+/// the ranges found, and `piece` is where `g` is in the runbook (a gap, or the block whose body
+/// `g` is), for the gates.
+fn common_leftovers(
+    g: &str,
+    base: usize,
+    piece: Range<usize>,
+    skip: &dyn Fn(usize) -> bool,
+    gates: &Gates,
+    hits: &mut Hits,
+) {
     let at = |r: Range<usize>| base + r.start..base + r.end;
     let bytes = g.as_bytes();
-    let here = HERE.find_iter(g).filter_map(|m| {
+    // A detector no gate match touches finds nothing here: it searches an empty text.
+    let gated = |gate: &Candidates| if gate.touch(&piece) { g } else { "" };
+    let here = HERE.find_iter(gated(&gates.here)).filter_map(|m| {
         if bytes.get(m.end()).is_some_and(|&b| is_word_byte(b)) {
             return None;
         }
@@ -678,7 +766,7 @@ fn common_leftovers(g: &str, base: usize, skip: &dyn Fn(usize) -> bool, hits: &m
         (start < m.start()).then_some(start..m.end())
     });
     let leftovers: Vec<Range<usize>> = LEFTOVER
-        .find_iter(g)
+        .find_iter(gated(&gates.leftover))
         .map(|m| m.range())
         .chain(here)
         .collect();
@@ -693,7 +781,7 @@ fn common_leftovers(g: &str, base: usize, skip: &dyn Fn(usize) -> bool, hits: &m
             );
         }
     }
-    for m in PATH_TO.find_iter(g) {
+    for m in PATH_TO.find_iter(gated(&gates.path_to)) {
         if !skip(m.start()) {
             hits.add(
                 at(m.range()),
@@ -702,7 +790,7 @@ fn common_leftovers(g: &str, base: usize, skip: &dyn Fn(usize) -> bool, hits: &m
             );
         }
     }
-    for c in SLACK_HOOK.captures_iter(g) {
+    for c in SLACK_HOOK.captures_iter(gated(&gates.slack_hook)) {
         let m = c.get(0).unwrap();
         let path = c.get(1).unwrap().as_str().trim_end_matches('/');
         let followed_by_ref = g[m.end()..].starts_with(['$', '<', '{', '.', '…']);
@@ -724,12 +812,28 @@ fn common_leftovers(g: &str, base: usize, skip: &dyn Fn(usize) -> bool, hits: &m
 // ---------------------------------------------------------------------------------------------
 // Tables.
 
-fn check_table(text: &str, t: &Table, hits: &mut Hits) {
+fn check_table(text: &str, t: &Table, gates: &Gates, hits: &mut Hits) {
     let header: Vec<Vec<String>> = t.header.iter().map(|h| words_of(&h.text)).collect();
     let contact_table = header
         .iter()
         .flatten()
         .any(|w| CONTACT_COLUMNS.contains(&w.as_str()));
+    // What each column holds, from its header: once per table, not once per cell.
+    let value_columns: Vec<bool> = header
+        .iter()
+        .map(|col| col.iter().any(|w| VALUE_LABELS.contains(&w.as_str())))
+        .collect();
+    let phone_columns: Vec<bool> = header
+        .iter()
+        .map(|col| {
+            col.iter().any(|w| {
+                [
+                    "telefono", "tel", "tlf", "phone", "movil", "mobile", "whatsapp",
+                ]
+                .contains(&w.as_str())
+            })
+        })
+        .collect();
     for row in &t.rows {
         // A row of nothing but `...`: a template row never filled in.
         let inners: Vec<(Range<usize>, &str)> = row
@@ -763,18 +867,13 @@ fn check_table(text: &str, t: &Table, hits: &mut Hits) {
             continue;
         }
         for (i, (r, v)) in inners.iter().enumerate() {
-            let col = header.get(i).map(Vec::as_slice).unwrap_or(&[]);
-            let value_column = col.iter().any(|w| VALUE_LABELS.contains(&w.as_str()));
-            let phone_column = col.iter().any(|w| {
-                [
-                    "telefono", "tel", "tlf", "phone", "movil", "mobile", "whatsapp",
-                ]
-                .contains(&w.as_str())
-            });
+            let value_column = value_columns.get(i).copied().unwrap_or(false);
+            let phone_column = phone_columns.get(i).copied().unwrap_or(false);
             let slot = contact_table || value_column;
             let col_name = t.header.get(i).map_or("", |h| h.text.as_str());
             let inner = v.trim_matches(|c| c == '`' || c == '*');
-            let lead = v.find(inner).unwrap_or(0);
+            // Where `inner` starts in `v` (what `v.find(inner)` gives, without a substring search).
+            let lead = if inner.is_empty() { 0 } else { inner.as_ptr() as usize - v.as_ptr() as usize };
             let ir = r.start + lead..r.start + lead + inner.len();
             if slot {
                 if let Some(what) = filler(inner, value_column) {
@@ -793,7 +892,7 @@ fn check_table(text: &str, t: &Table, hits: &mut Hits) {
                         HELP_FILL,
                     );
                 }
-                if contact_table {
+                if contact_table && gates.example_host.touch(r) {
                     for m in EXAMPLE_HOST.find_iter(v) {
                         hits.add(
                             r.start + m.start()..r.start + m.end(),
@@ -815,7 +914,7 @@ fn check_table(text: &str, t: &Table, hits: &mut Hits) {
                     }
                 }
             }
-            if CHANGEME.is_match(inner) && !inner.contains(' ') {
+            if gates.changeme.touch(&ir) && CHANGEME.is_match(inner) && !inner.contains(' ') {
                 hits.add(
                     ir,
                     format!("`{inner}` is a placeholder, not a value"),
@@ -865,11 +964,13 @@ fn is_comment_line(line: &str) -> bool {
         || l.starts_with(';')
 }
 
-fn check_block(b: &CodeBlock, explained: &HashSet<String>, hits: &mut Hits) {
+fn check_block(b: &CodeBlock, explained: &HashSet<String>, gates: &Gates, hits: &mut Hits) {
     if !copyable(b) {
         return;
     }
     let code = &b.content.text;
+    // The body's lines are in the runbook's text, inside the block.
+    let gated = |gate: &Candidates| if gate.touch(&b.span) { code.as_str() } else { "" };
     let comment_at = |o: usize| {
         let start = code[..o].rfind('\n').map_or(0, |i| i + 1);
         let end = code[o..].find('\n').map_or(code.len(), |i| o + i);
@@ -879,7 +980,8 @@ fn check_block(b: &CodeBlock, explained: &HashSet<String>, hits: &mut Hits) {
     let mut local = Hits::default();
     // Template parameters the block's own comments explain.
     let mut explained_here: HashSet<String> = HashSet::new();
-    for (_, line) in b.content.lines().filter(|(_, l)| is_comment_line(l)) {
+    let angles = code.contains('<');
+    for (_, line) in b.content.lines().filter(|(_, l)| angles && is_comment_line(l)) {
         for (_, inner) in angle_placeholders(line) {
             explained_here.insert(normalize(inner));
         }
@@ -903,7 +1005,7 @@ fn check_block(b: &CodeBlock, explained: &HashSet<String>, hits: &mut Hits) {
             HELP_EXPLAIN,
         );
     }
-    for m in CHANGEME.find_iter(code) {
+    for m in CHANGEME.find_iter(gated(&gates.changeme)) {
         if !comment_at(m.start()) {
             local.add(
                 m.range(),
@@ -912,7 +1014,7 @@ fn check_block(b: &CodeBlock, explained: &HashSet<String>, hits: &mut Hits) {
             );
         }
     }
-    for m in TODO.find_iter(code) {
+    for m in TODO.find_iter(gated(&gates.todo)) {
         let before = code[..m.start()].trim_end_matches([' ', '\t', '"', '\'']);
         if !comment_at(m.start()) && (before.ends_with('=') || before.ends_with(':')) {
             local.add(
@@ -922,7 +1024,7 @@ fn check_block(b: &CodeBlock, explained: &HashSet<String>, hits: &mut Hits) {
             );
         }
     }
-    for m in EXAMPLE_HOST.find_iter(code) {
+    for m in EXAMPLE_HOST.find_iter(gated(&gates.example_host)) {
         if !comment_at(m.start()) {
             local.add(
                 m.range(),
@@ -931,7 +1033,7 @@ fn check_block(b: &CodeBlock, explained: &HashSet<String>, hits: &mut Hits) {
             );
         }
     }
-    common_leftovers(code, 0, &comment_at, &mut local);
+    common_leftovers(code, 0, b.span.clone(), &comment_at, gates, &mut local);
     for (r, message, help) in local.0 {
         hits.add(map(r), message, help);
     }
