@@ -17,16 +17,57 @@ use crate::units::{find_bound, find_duration, parse_duration_prefix};
 pub(super) fn extract(runbook: &Runbook, sink: &mut Sink) {
     // A task item (`- [x] Logical dump every 6 hours`) reports work done or to do, not a policy:
     // it belongs to its checklist claim and states nothing else.
+    let mut sections = Sections::new(runbook);
     for item in runbook.items.iter().filter(|i| i.checked.is_none()) {
-        lines(runbook, &item.text, sink);
+        lines(&mut sections, &item.text, sink);
     }
     for paragraph in &runbook.paragraphs {
-        lines(runbook, &paragraph.text, sink);
+        lines(&mut sections, &paragraph.text, sink);
     }
     checklists(runbook, sink);
 }
 
-fn lines(runbook: &Runbook, text: &Snippet, sink: &mut Sink) {
+/// A section title and what its words say about the lines under it.
+#[derive(Clone, Copy)]
+struct Section<'a> {
+    title: &'a str,
+    /// `BACKUP_WORD`, `ALERT_WORD` and `OBJECTIVE_CONTEXT` match the title.
+    backups: bool,
+    alerts: bool,
+    objectives: bool,
+}
+
+/// The sections of a runbook, each title matched against the section patterns the first time a
+/// line under it asks (not once per line).
+struct Sections<'a> {
+    runbook: &'a Runbook,
+    /// By heading index; the last slot is for lines before the first heading.
+    known: Vec<Option<Section<'a>>>,
+}
+
+impl<'a> Sections<'a> {
+    fn new(runbook: &'a Runbook) -> Self {
+        Self { runbook, known: vec![None; runbook.headings.len() + 1] }
+    }
+
+    /// The section a byte offset sits under (what `Runbook::section_at` finds).
+    fn at(&mut self, offset: usize) -> Section<'a> {
+        let headings = &self.runbook.headings;
+        let index = headings.partition_point(|h| h.span.start <= offset).checked_sub(1);
+        let slot = index.unwrap_or(headings.len());
+        *self.known[slot].get_or_insert_with(|| {
+            let title = index.map_or("", |i| headings[i].title.as_str());
+            Section {
+                title,
+                backups: BACKUP_WORD.is_match(title),
+                alerts: ALERT_WORD.is_match(title),
+                objectives: OBJECTIVE_CONTEXT.is_match(title),
+            }
+        })
+    }
+}
+
+fn lines(sections: &mut Sections, text: &Snippet, sink: &mut Sink) {
     for (offset, line) in text.lines() {
         // Every claim read from a line states a number (a date, a duration, a bound).
         if !line.bytes().any(|b| b.is_ascii_digit()) {
@@ -37,8 +78,8 @@ fn lines(runbook: &Runbook, text: &Snippet, sink: &mut Sink) {
             sink.push(span.clone(), kind);
             continue;
         }
-        let section = runbook.section_at(span.start).map_or("", |h| h.title.as_str());
-        if let Some(kind) = recovery(line, section) {
+        let section = sections.at(span.start);
+        if let Some(kind) = recovery(line, section.title) {
             sink.push(span, kind);
         } else if let Some(kind) = backup(line, section) {
             sink.push(span, kind);
@@ -58,6 +99,13 @@ static NEXT_REVIEW: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 pub(super) fn review(line: &str) -> Option<ClaimKind> {
+    // Every phrase of `NEXT_REVIEW` holds `revi` (`revisión`, `review`, `revisit`), in any case:
+    // a byte comparison skips the pattern on almost every line.
+    let bytes = line.as_bytes();
+    let revi = |i: usize| bytes.get(i..i + 4).is_some_and(|w| w.eq_ignore_ascii_case(b"revi"));
+    if !(0..bytes.len()).any(|i| bytes[i] | 0x20 == b'r' && revi(i)) {
+        return None;
+    }
     let m = NEXT_REVIEW.find(line)?;
     let (date, range) = find_date(&line[m.end()..])?;
     let written = line[m.end()..][range].to_string();
@@ -113,6 +161,10 @@ fn qualifier(gap: &str) -> Option<String> {
 }
 
 fn recovery(line: &str, section: &str) -> Option<ClaimKind> {
+    // Both labels are upper-case literals of their patterns.
+    if !line.contains("RTO") && !line.contains("RPO") {
+        return None;
+    }
     let rto = labelled_duration(line, &RTO);
     let rpo = labelled_duration(line, &RPO);
     if rto.is_none() && rpo.is_none() {
@@ -231,9 +283,8 @@ static STORE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)\b(postgres(ql)?|redis|base de datos|database|mysql|mongo(db)?|supabase|storage|minio|s3|volúmenes|volumes)\b").unwrap()
 });
 
-fn backup(line: &str, section: &str) -> Option<ClaimKind> {
-    let in_backup_section = BACKUP_WORD.is_match(section);
-    if !BACKUP_WORD.is_match(line) && !in_backup_section {
+fn backup(line: &str, section: Section) -> Option<ClaimKind> {
+    if !section.backups && !BACKUP_WORD.is_match(line) {
         return None;
     }
     // Claims state a policy; steps ("run the backup", "copia el dump") do not carry a frequency.
@@ -241,8 +292,8 @@ fn backup(line: &str, section: &str) -> Option<ClaimKind> {
     let store = STORE
         .find(line)
         .map(|m| m.as_str().to_string())
-        .or_else(|| STORE.find(section).map(|m| m.as_str().to_string()))
-        .unwrap_or_else(|| section.to_string());
+        .or_else(|| STORE.find(section.title).map(|m| m.as_str().to_string()))
+        .unwrap_or_else(|| section.title.to_string());
     let retention = retention(line);
     Some(ClaimKind::Backup(BackupPolicy {
         store,
@@ -286,8 +337,8 @@ pub(super) fn severity_word(text: &str) -> Option<String> {
     SEV.find(text).map(|m| m.as_str().to_string())
 }
 
-fn alert(line: &str, section: &str) -> Option<ClaimKind> {
-    if !ALERT_WORD.is_match(line) && !ALERT_WORD.is_match(section) {
+fn alert(line: &str, section: Section) -> Option<ClaimKind> {
+    if !ALERT_WORD.is_match(line) && !section.alerts {
         return None;
     }
     let (comparison, threshold, range) = find_bound(line)?;
@@ -316,14 +367,14 @@ static RATE_LIMITER: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)limitador|rate[ -]?limit|\blimiter\b|throttl|token bucket|leaky bucket|l[ií]mite de (peticiones|llamadas|solicitudes)").unwrap()
 });
 
-fn objective(line: &str, section: &str) -> Option<ClaimKind> {
+fn objective(line: &str, section: Section) -> Option<ClaimKind> {
     if RATE_LIMITER.is_match(line) {
         return None;
     }
     // A bound is a promise only where the text or its section says it is one, or the line is a
     // `Metric: value` pair — with the metric in the key: a unit in the value (`2 peticiones por
     // segundo`) names no metric.
-    let in_context = OBJECTIVE_CONTEXT.is_match(line) || OBJECTIVE_CONTEXT.is_match(section);
+    let in_context = OBJECTIVE_CONTEXT.is_match(line) || section.objectives;
     let pair = key_value(line);
     let metric = match pair {
         Some((key, _)) if !in_context => classify(key)?,

@@ -1,7 +1,10 @@
 //! Claims stated in tables. A table's header says what it holds (RTO/RPO, backups, alerts,
 //! response times, objectives); each row then yields at most one claim.
 
+use std::sync::LazyLock;
 use std::time::Duration;
+
+use regex::RegexSet;
 
 use super::metric::{classify, Metric};
 use super::prose::{backup_type, frequency, method, scheduled_time, severity_word, time_of_day};
@@ -30,38 +33,67 @@ enum Col {
     Other,
 }
 
+/// The words `column` looks for, by group: one search over a header tells which groups it holds,
+/// instead of a substring search per word.
+const COLUMN_WORDS: [&[&str]; 17] = [
+    &["rto"],
+    &["rpo"],
+    &["frecuencia", "frequency", "periodicidad", "schedule", "programación", "cada cuánto", "how often"],
+    &["retención", "retencion", "retention", "conservación", "se guarda", "kept", "keep"],
+    &["hora", "time of day", "horario", "when", "cuándo"],
+    &["resoluci", "respuesta", "horas"],
+    &["método", "metodo", "herramienta", "tool", "method", "cómo", "how", "comando", "command"],
+    &["tipo", "type"],
+    &["condición", "condicion", "condition", "umbral", "threshold", "expr", "regla", "rule", "dispara", "fires"],
+    &["alerta", "alert"],
+    &["duración", "duracion", "for", "durante", "ventana", "window"],
+    &["format"],
+    &["severidad", "severity", "prioridad", "priority", "nivel", "level", "sev"],
+    &["respuesta", "response", "reacción", "reaccion", "ack", "primera acción", "first action", "atención"],
+    &["resolución", "resolucion", "resolution", "resolver", "resolve", "restauración", "mitigación", "mitigation"],
+    &["métrica", "metrica", "metric", "indicador", "indicator", "kpi", "sli"],
+    &["objetivo", "objective", "target", "slo", "meta", "valor", "value", "límite", "limit", "compromiso"],
+];
+
 fn column(header: &str) -> Col {
+    static GROUPS: LazyLock<RegexSet> = LazyLock::new(|| {
+        RegexSet::new(COLUMN_WORDS.iter().map(|words| words.iter().map(|w| regex::escape(w)).collect::<Vec<_>>().join("|"))).unwrap()
+    });
     let h = header.to_lowercase();
-    let has = |words: &[&str]| words.iter().any(|w| h.contains(w));
-    if has(&["rto"]) {
+    let found = GROUPS.matches(&h);
+    // Whether the header holds a word of each group, in the order of `COLUMN_WORDS`.
+    let has: [bool; 17] = std::array::from_fn(|i| found.matched(i));
+    let [rto, rpo, frequency, retention, time, not_time, method, kind, condition, alert, duration, format, severity, response, resolution, metric, target] =
+        has;
+    if rto {
         Col::Rto
-    } else if has(&["rpo"]) {
+    } else if rpo {
         Col::Rpo
-    } else if has(&["frecuencia", "frequency", "periodicidad", "schedule", "programación", "cada cuánto", "how often"]) {
+    } else if frequency {
         Col::Frequency
-    } else if has(&["retención", "retencion", "retention", "conservación", "se guarda", "kept", "keep"]) {
+    } else if retention {
         Col::Retention
-    } else if (has(&["hora", "time of day", "horario", "when", "cuándo"]) && !has(&["resoluci", "respuesta", "horas"])) || is_clock_time_header(&h) {
+    } else if (time && !not_time) || is_clock_time_header(&h) {
         Col::Time
-    } else if has(&["método", "metodo", "herramienta", "tool", "method", "cómo", "how", "comando", "command"]) {
+    } else if method {
         Col::Method
-    } else if has(&["tipo", "type"]) {
+    } else if kind {
         Col::Type
-    } else if has(&["condición", "condicion", "condition", "umbral", "threshold", "expr", "regla", "rule", "dispara", "fires"]) {
+    } else if condition {
         Col::Condition
-    } else if has(&["alerta", "alert"]) {
+    } else if alert {
         Col::Alert
-    } else if has(&["duración", "duracion", "for", "durante", "ventana", "window"]) && !has(&["format"]) {
+    } else if duration && !format {
         Col::Duration
-    } else if has(&["severidad", "severity", "prioridad", "priority", "nivel", "level", "sev"]) {
+    } else if severity {
         Col::Severity
-    } else if has(&["respuesta", "response", "reacción", "reaccion", "ack", "primera acción", "first action", "atención"]) {
+    } else if response {
         Col::Response
-    } else if has(&["resolución", "resolucion", "resolution", "resolver", "resolve", "restauración", "mitigación", "mitigation"]) {
+    } else if resolution {
         Col::Resolution
-    } else if has(&["métrica", "metrica", "metric", "indicador", "indicator", "kpi", "sli"]) {
+    } else if metric {
         Col::Metric
-    } else if has(&["objetivo", "objective", "target", "slo", "meta", "valor", "value", "límite", "limit", "compromiso"]) {
+    } else if target {
         Col::Target
     } else {
         Col::Other

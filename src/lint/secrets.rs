@@ -374,11 +374,11 @@ fn find_comment_open(text: &str, from: usize) -> Option<usize> {
 /// most of which find nothing.
 ///
 /// The gate must match inside every match of its detector (a literal every match holds, or the
-/// detector without its `\b`s) and never match whitespace or line breaks: then a detector match in
-/// a gap, or in a line of a code block's body, holds a gate match that is in the runbook's text too,
-/// within the gap or the block. A piece that no gate match overlaps cannot hold a detector match
-/// and the detector is not run on it; on the others it runs as before, so what is found does not
-/// change.
+/// detector without its `\b`s) and never match a line break. Then a detector match in a gap (a
+/// slice of the text), or in a line of a code block's body whose lines are copies of the text
+/// (`Snippet::lines_are_verbatim`), holds a gate match that is in the runbook's text too, within
+/// the gap or the block. A piece that no gate match overlaps cannot hold a detector match and the
+/// detector is not run on it; on the others it runs as before, so what is found does not change.
 pub struct Candidates(Option<Vec<Range<usize>>>);
 
 impl Candidates {
@@ -441,11 +441,54 @@ pub fn keep_first_non_overlapping<T>(items: &mut Vec<T>, span: impl Fn(&T) -> &R
     });
 }
 
-/// Does `text` hold `word` (lower-case ASCII) written in lower, upper or title case?
-fn contains_either_case(text: &str, word: &str) -> bool {
-    let upper = word.to_ascii_uppercase();
-    let title = format!("{}{}", &upper[..1], &word[1..]);
-    text.contains(word) || text.contains(upper.as_str()) || text.contains(title.as_str())
+/// Does `text` hold a word written in lower, upper or title case (`[lower, upper, title]`)?
+fn contains_either_case(text: &str, cases: [&str; 3]) -> bool {
+    cases.iter().any(|w| text.contains(w))
+}
+
+const PASSWORD: [&str; 3] = ["password", "PASSWORD", "Password"];
+const IDENTIFIED: [&str; 3] = ["identified", "IDENTIFIED", "Identified"];
+const CONTRASE: [&str; 3] = ["contrase", "CONTRASE", "Contrase"];
+const CLAVE: [&str; 3] = ["clave", "CLAVE", "Clave"];
+
+/// The detectors of [`scan`] that [`SecretGates`] can skip. The others are skipped by a cheap
+/// substring test on the piece itself (`://`, `Authorization`, `value:`, ...).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Detector {
+    Tokens,
+    /// `ASSIGNMENT` and `LONG_FLAG`: a secret word (`pass`, `token`, `key`, ...) in any case.
+    SecretWord,
+}
+
+/// Where in a runbook the costly detectors of [`scan`] could match (see [`Candidates`]), found
+/// once per runbook for [`scan_piece`] on its gaps and code blocks.
+pub struct SecretGates {
+    tokens: Candidates,
+    secret_words: Candidates,
+}
+
+impl SecretGates {
+    pub fn new(text: &str) -> Self {
+        // `TOKENS` without its `\b`s; its private key header holds spaces, but no line break.
+        static TOKENS_GATE: LazyLock<Regex> =
+            LazyLock::new(|| Regex::new(&TOKENS.as_str().replace(r"(?-u:\b)", "")).unwrap());
+        // The secret words of `ASSIGNMENT` and `LONG_FLAG` (`passw(?:or)?d` holds `pass`,
+        // `contrase(?:ñ|n)a` holds `contrase`, ...), lower-cased.
+        static SECRET_WORD_GATE: LazyLock<Regex> = LazyLock::new(|| {
+            Regex::new("pass|pwd|secret|token|key|contrase|clave|credenci|credenti").unwrap()
+        });
+        Self {
+            tokens: Candidates::find(&TOKENS_GATE, text),
+            secret_words: Folded::new(text).candidates(&SECRET_WORD_GATE),
+        }
+    }
+
+    fn touch(&self, detector: Detector, piece: &Range<usize>) -> bool {
+        match detector {
+            Detector::Tokens => self.tokens.touch(piece),
+            Detector::SecretWord => self.secret_words.touch(piece),
+        }
+    }
 }
 
 fn push(out: &mut Vec<SecretMatch>, span: Range<usize>, what: &'static str, place: String) {
@@ -456,28 +499,50 @@ fn push(out: &mut Vec<SecretMatch>, span: Range<usize>, what: &'static str, plac
 /// JWT, private key blocks), passwords in URLs, headers, command flags, SQL and `NAME=value` /
 /// `name: value` pairs whose name holds a secret. Returned in order, never overlapping.
 pub fn scan(text: &str, cx: Context) -> Vec<SecretMatch> {
+    scan_where(text, cx, &|_| true)
+}
+
+/// [`scan`] on a piece of a runbook with the runbook's gates: the same matches, with the gated
+/// detectors run only if their gates touch the piece. `piece` is where `text` is in the runbook
+/// (a gap, or the code block `text` is the body of); `None` runs every detector (a block body
+/// whose lines are not copies of the runbook's, see `Snippet::lines_are_verbatim`).
+pub fn scan_piece(
+    text: &str,
+    cx: Context,
+    gates: &SecretGates,
+    piece: Option<&Range<usize>>,
+) -> Vec<SecretMatch> {
+    match piece {
+        Some(piece) => scan_where(text, cx, &|d| gates.touch(d, piece)),
+        None => scan(text, cx),
+    }
+}
+
+fn scan_where(text: &str, cx: Context, may: &dyn Fn(Detector) -> bool) -> Vec<SecretMatch> {
     // Each detector needs a character or word its pattern cannot match without; looking for it
     // first (a fast substring search) skips most detectors on most blocks.
     let mut out = Vec::new();
-    scan_tokens(text, &mut out);
+    if may(Detector::Tokens) {
+        scan_tokens(text, &mut out);
+    }
     if text.contains("://") && text.contains('@') {
         scan_urls(text, &mut out);
     }
     scan_headers(text, &mut out);
-    scan_commands(text, &mut out);
+    scan_commands(text, may, &mut out);
     if cx == Context::Code {
-        if contains_either_case(text, "password") || contains_either_case(text, "identified") {
+        if contains_either_case(text, PASSWORD) || contains_either_case(text, IDENTIFIED) {
             scan_sql(text, &mut out);
         }
         if text.contains("value:") {
             scan_k8s_env(text, &mut out);
         }
     }
-    if text.contains([':', '=']) {
+    if may(Detector::SecretWord) && text.contains([':', '=']) {
         scan_assignments(text, cx, &mut out);
     }
     if cx == Context::Prose
-        && ["password", "contrase", "clave"].iter().any(|w| contains_either_case(text, w))
+        && [PASSWORD, CONTRASE, CLAVE].into_iter().any(|w| contains_either_case(text, w))
     {
         scan_prose_is(text, &mut out);
     }
@@ -659,34 +724,38 @@ static API_HEADER: LazyLock<Regex> = LazyLock::new(|| {
 
 fn scan_headers(text: &str, out: &mut Vec<SecretMatch>) {
     let auth = text.contains("uthorization") || text.contains("UTHORIZATION");
-    for caps in AUTH_HEADER.captures_iter(if auth { text } else { "" }) {
-        let v = caps.get(3).unwrap();
-        let value = v.as_str().trim_end_matches('"');
-        if classify_value(value) == ValueKind::Literal && value.len() >= 8 {
-            let scheme = &caps[2];
-            push(
-                out,
-                v.start()..v.start() + value.len(),
-                "credential",
-                format!("in an `Authorization: {scheme}` header"),
-            );
+    if auth {
+        for caps in AUTH_HEADER.captures_iter(text) {
+            let v = caps.get(3).unwrap();
+            let value = v.as_str().trim_end_matches('"');
+            if classify_value(value) == ValueKind::Literal && value.len() >= 8 {
+                let scheme = &caps[2];
+                push(
+                    out,
+                    v.start()..v.start() + value.len(),
+                    "credential",
+                    format!("in an `Authorization: {scheme}` header"),
+                );
+            }
         }
     }
     let header = text.contains("-H") || text.contains("--header");
-    for caps in API_HEADER.captures_iter(if header { text } else { "" }) {
-        let name = caps.get(1).unwrap().as_str();
-        let compact: String = name
-            .to_ascii_lowercase()
-            .chars()
-            .filter(|c| c.is_ascii_alphanumeric())
-            .collect();
-        let secret = !compact.contains("authorization")
-            && ["apikey", "token", "secret", "password", "accesskey", "auth"]
-                .iter()
-                .any(|w| compact.contains(w));
-        let v = caps.get(2).unwrap();
-        if secret && classify_value(v.as_str()) == ValueKind::Literal && v.len() >= 8 {
-            push(out, v.range(), "API key", format!("in the `{name}` header"));
+    if header {
+        for caps in API_HEADER.captures_iter(text) {
+            let name = caps.get(1).unwrap().as_str();
+            let compact: String = name
+                .to_ascii_lowercase()
+                .chars()
+                .filter(|c| c.is_ascii_alphanumeric())
+                .collect();
+            let secret = !compact.contains("authorization")
+                && ["apikey", "token", "secret", "password", "accesskey", "auth"]
+                    .iter()
+                    .any(|w| compact.contains(w));
+            let v = caps.get(2).unwrap();
+            if secret && classify_value(v.as_str()) == ValueKind::Literal && v.len() >= 8 {
+                push(out, v.range(), "API key", format!("in the `{name}` header"));
+            }
         }
     }
 }
@@ -762,7 +831,7 @@ fn literal_value(text: &str, r: &Range<usize>) -> bool {
     classify_value(v) == ValueKind::Literal && v.chars().count() >= 3
 }
 
-fn scan_commands(text: &str, out: &mut Vec<SecretMatch>) {
+fn scan_commands(text: &str, may: &dyn Fn(Detector) -> bool, out: &mut Vec<SecretMatch>) {
     for m in COMMANDS.find_iter(text) {
         let cmd = m.as_str();
         let args = words(text, m.end()..command_end(text, m.end()));
@@ -815,42 +884,46 @@ fn scan_commands(text: &str, out: &mut Vec<SecretMatch>) {
             }
         }
     }
-    for caps in REDIS_AUTH.captures_iter(if text.contains("AUTH") { text } else { "" }) {
-        let line_start = text[..caps.get(0).unwrap().start()]
-            .rfind('\n')
-            .map_or(0, |i| i + 1);
-        let line = &text[line_start..caps.get(0).unwrap().end()];
-        if !(line.contains('>') || line.trim_start().starts_with("AUTH")) {
-            continue;
-        }
-        let v = caps.get(2).or_else(|| caps.get(1)).unwrap().range();
-        let v = unquote(text, v);
-        if literal_value(text, &v) {
-            push(out, v, "password", "in `AUTH`".to_string());
+    if text.contains("AUTH") {
+        for caps in REDIS_AUTH.captures_iter(text) {
+            let line_start = text[..caps.get(0).unwrap().start()]
+                .rfind('\n')
+                .map_or(0, |i| i + 1);
+            let line = &text[line_start..caps.get(0).unwrap().end()];
+            if !(line.contains('>') || line.trim_start().starts_with("AUTH")) {
+                continue;
+            }
+            let v = caps.get(2).or_else(|| caps.get(1)).unwrap().range();
+            let v = unquote(text, v);
+            if literal_value(text, &v) {
+                push(out, v, "password", "in `AUTH`".to_string());
+            }
         }
     }
-    for caps in LONG_FLAG.captures_iter(if text.contains("--") { text } else { "" }) {
-        let m = caps.get(0).unwrap();
-        if m.start() > 0
-            && !matches!(
-                text.as_bytes()[m.start() - 1],
-                b' ' | b'\t' | b'\n' | b'"' | b'\''
-            )
-        {
-            continue;
-        }
-        let flag = caps.get(1).unwrap().as_str();
-        if !is_secret_name(flag) {
-            continue;
-        }
-        let end = command_end(text, m.end());
-        if let Some(first) = words(text, m.end()..end).first() {
-            let v = unquote(text, first.clone());
-            if first.start == m.end()
-                && !text[v.clone()].starts_with('-')
-                && literal_value(text, &v)
+    if may(Detector::SecretWord) && text.contains("--") {
+        for caps in LONG_FLAG.captures_iter(text) {
+            let m = caps.get(0).unwrap();
+            if m.start() > 0
+                && !matches!(
+                    text.as_bytes()[m.start() - 1],
+                    b' ' | b'\t' | b'\n' | b'"' | b'\''
+                )
             {
-                push(out, v, kind_of_name(flag), format!("in `--{flag}`"));
+                continue;
+            }
+            let flag = caps.get(1).unwrap().as_str();
+            if !is_secret_name(flag) {
+                continue;
+            }
+            let end = command_end(text, m.end());
+            if let Some(first) = words(text, m.end()..end).first() {
+                let v = unquote(text, first.clone());
+                if first.start == m.end()
+                    && !text[v.clone()].starts_with('-')
+                    && literal_value(text, &v)
+                {
+                    push(out, v, kind_of_name(flag), format!("in `--{flag}`"));
+                }
             }
         }
     }

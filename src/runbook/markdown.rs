@@ -168,8 +168,9 @@ pub(super) fn parse(text: &str) -> Parts {
             Event::Code(t) => {
                 // The range includes the backticks; find the code inside it.
                 let raw = &text[range.clone()];
-                let start = raw.find(t.as_ref()).map_or(range.start, |i| range.start + i);
-                push_inline(&mut stack, &mut parts, &t, start, raw.contains(t.as_ref()));
+                let found = raw.find(t.as_ref());
+                let start = found.map_or(range.start, |i| range.start + i);
+                push_inline(&mut stack, &mut parts, &t, start, found.is_some());
             }
             Event::SoftBreak | Event::HardBreak => {
                 push_inline(&mut stack, &mut parts, "\n", range.start, false);

@@ -153,6 +153,18 @@ impl Snippet {
         start..end.max(start + 1)
     }
 
+    /// Whether each line of the snippet is a copy of one run of the runbook's text: no synthetic
+    /// text, and pieces copied from different places meet only after a line break (a code block
+    /// in a list loses its indentation there). Then whatever is found within a line of the
+    /// snippet is in the runbook's text too, at `source_offset`.
+    pub fn lines_are_verbatim(&self) -> bool {
+        !self.segments.iter().any(|s| s.synthetic)
+            && self.segments.windows(2).all(|w| {
+                let contiguous = w[1].source == w[0].source + (w[1].text - w[0].text);
+                contiguous || self.text.as_bytes()[w[1].text - 1] == b'\n'
+            })
+    }
+
     /// Offset of the first byte of the snippet in the runbook.
     pub fn source_start(&self) -> usize {
         self.source_offset(0)
@@ -209,6 +221,20 @@ mod tests {
         assert_eq!(sn.source_offset(7), 107);
         assert_eq!(sn.source_offset(8), 200);
         assert_eq!(sn.source_range(9..13), 201..205);
+    }
+
+    #[test]
+    fn verbatim_lines_only_meet_after_line_breaks() {
+        let mut sn = Snippet::default();
+        sn.push("docker ps\n", 10);
+        sn.push("psql\n", 25);
+        assert!(sn.lines_are_verbatim());
+        sn.push("psql ", 50);
+        sn.push("-c x", 60);
+        assert!(!sn.lines_are_verbatim(), "a line made of two distant pieces");
+        let mut synthetic = Snippet::verbatim("a\n", 0);
+        synthetic.push_synthetic("  ", 2);
+        assert!(!synthetic.lines_are_verbatim());
     }
 
     #[test]

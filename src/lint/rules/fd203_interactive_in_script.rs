@@ -112,25 +112,42 @@ struct BlockContext {
     strict: bool,
 }
 
+/// A word pattern, matched first without its `\b`s: Unicode word boundaries make the regex
+/// engine leave its fast DFA on non-ASCII text (most Spanish prose), and text the looser pattern
+/// does not match cannot match the exact one. Most prose names none of the words.
+struct Words {
+    exact: Regex,
+    looser: Regex,
+}
+
+impl Words {
+    fn new(pattern: &str) -> Self {
+        let looser = pattern.replace(r"\b", "");
+        Self { exact: Regex::new(pattern).unwrap(), looser: Regex::new(&looser).unwrap() }
+    }
+
+    fn is_match(&self, text: &str) -> bool {
+        self.looser.is_match(text) && self.exact.is_match(text)
+    }
+}
+
 /// Words that say a job runs on its own.
-static UNATTENDED: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(
+static UNATTENDED: LazyLock<Words> = LazyLock::new(|| {
+    Words::new(
         r"(?i)\bcron(?:tab|job)?s?\b|\bautom[aá]tic|\bautomatiz|\bautomat(?:ed|ion|ically)\b|\bunattended\b|\bdesatendid|\bnightly\b|\bnocturn[oa]s?\b|\bsystemd\s+timer|\bscheduled\s+(?:job|task)|\btarea\s+programada|\bdisaster\s+recovery\b|\brecuperaci[oó]n\s+ante\s+desastres\b|\bcada\s+noche\b|\bevery\s+night\b|\bci/cd\b",
     )
-    .unwrap()
 });
 
 /// Upper-case abbreviations (not matched case-insensitively: `dr` and `ci` are common syllables).
-static UNATTENDED_ABBR: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\b(?:DR|CI)\b").unwrap());
+static UNATTENDED_ABBR: LazyLock<Words> = LazyLock::new(|| Words::new(r"\b(?:DR|CI)\b"));
 
-static SCRIPT_HEADING: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?i)\bscripts?\b").unwrap());
+static SCRIPT_HEADING: LazyLock<Words> = LazyLock::new(|| Words::new(r"(?i)\bscripts?\b"));
 
 /// Words that say the steps are typed by hand.
-static MANUAL: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(
+static MANUAL: LazyLock<Words> = LazyLock::new(|| {
+    Words::new(
         r"(?i)\ba mano\b|\bby hand\b|\bmanual(?:mente|ly)?\b|\binteractiv|\bse teclea|\bno es un script|\bnot a script|\.(?:bash|zsh)rc\b|\bbash_aliases\b|\balias(?:es)?\b|\binto your (?:shell|terminal)\b|\ben (?:tu|la) (?:shell|terminal|consola)\b",
     )
-        .unwrap()
 });
 
 static CRONTAB_LINE: LazyLock<Regex> = LazyLock::new(|| {

@@ -77,8 +77,10 @@ impl Rule for HardcodedSecret {
         let rb = cx.runbook;
         let text = rb.text();
         let mut found: Vec<SecretMatch> = Vec::new();
+        let gates = secrets::SecretGates::new(text);
         for b in &rb.blocks {
-            for m in secrets::scan(&b.content.text, Context::Code) {
+            let piece = b.content.lines_are_verbatim().then_some(&b.span);
+            for m in secrets::scan_piece(&b.content.text, Context::Code, &gates, piece) {
                 let span = b.content.source_range(m.span.clone());
                 found.push(SecretMatch { span, ..m });
             }
@@ -87,7 +89,7 @@ impl Rule for HardcodedSecret {
             table_secrets(text, t, &mut found);
         }
         for gap in secrets::outside_code(rb) {
-            for m in secrets::scan(&text[gap.clone()], Context::Prose) {
+            for m in secrets::scan_piece(&text[gap.clone()], Context::Prose, &gates, Some(&gap)) {
                 let span = gap.start + m.span.start..gap.start + m.span.end;
                 found.push(SecretMatch { span, ..m });
             }

@@ -676,7 +676,7 @@ fn check_prose(g: &str, gap: Range<usize>, comments: &[Range<usize>], gates: &Ga
             }
         }
     }
-    common_leftovers(g, base, gap, &|o| in_ranges(comments, o), gates, hits);
+    common_leftovers(g, base, Some(gap), &|o| in_ranges(comments, o), gates, hits);
     // One label per line: each line with a `:` is matched on its own (over the whole text, the
     // pattern's search backwards from every `:` was a large share of this rule's time). The
     // lines are found from their first `:` (a memchr), not walked one by one.
@@ -742,11 +742,11 @@ fn check_prose(g: &str, gap: Range<usize>, comments: &[Range<usize>], gates: &Ga
 /// Detectors that apply to prose and code alike: `your-…`/`…-here` leftovers, `/path/to/…` and
 /// made-up Slack webhooks. `skip` says which offsets to ignore (comments), `base` is added to
 /// the ranges found, and `piece` is where `g` is in the runbook (a gap, or the block whose body
-/// `g` is), for the gates.
+/// `g` is), for the gates; `None` runs every detector.
 fn common_leftovers(
     g: &str,
     base: usize,
-    piece: Range<usize>,
+    piece: Option<Range<usize>>,
     skip: &dyn Fn(usize) -> bool,
     gates: &Gates,
     hits: &mut Hits,
@@ -754,7 +754,10 @@ fn common_leftovers(
     let at = |r: Range<usize>| base + r.start..base + r.end;
     let bytes = g.as_bytes();
     // A detector no gate match touches finds nothing here: it searches an empty text.
-    let gated = |gate: &Candidates| if gate.touch(&piece) { g } else { "" };
+    let gated = |gate: &Candidates| match &piece {
+        Some(piece) if !gate.touch(piece) => "",
+        _ => g,
+    };
     let here = HERE.find_iter(gated(&gates.here)).filter_map(|m| {
         if bytes.get(m.end()).is_some_and(|&b| is_word_byte(b)) {
             return None;
@@ -969,8 +972,12 @@ fn check_block(b: &CodeBlock, explained: &HashSet<String>, gates: &Gates, hits: 
         return;
     }
     let code = &b.content.text;
-    // The body's lines are in the runbook's text, inside the block.
-    let gated = |gate: &Candidates| if gate.touch(&b.span) { code.as_str() } else { "" };
+    // The gates apply when the body's lines are copies of the runbook's text (inside the block).
+    let piece = b.content.lines_are_verbatim().then(|| b.span.clone());
+    let gated = |gate: &Candidates| match &piece {
+        Some(piece) if !gate.touch(piece) => "",
+        _ => code.as_str(),
+    };
     let comment_at = |o: usize| {
         let start = code[..o].rfind('\n').map_or(0, |i| i + 1);
         let end = code[o..].find('\n').map_or(code.len(), |i| o + i);
@@ -1033,7 +1040,7 @@ fn check_block(b: &CodeBlock, explained: &HashSet<String>, gates: &Gates, hits: 
             );
         }
     }
-    common_leftovers(code, 0, b.span.clone(), &comment_at, gates, &mut local);
+    common_leftovers(code, 0, piece.clone(), &comment_at, gates, &mut local);
     for (r, message, help) in local.0 {
         hits.add(map(r), message, help);
     }
