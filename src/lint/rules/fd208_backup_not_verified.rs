@@ -53,7 +53,7 @@ impl Rule for BackupNotVerified {
     fn check_file(&self, cx: &FileContext, out: &mut Vec<Finding>) {
         for block in cx.runbook.blocks.iter().filter(|b| b.is_shell()) {
             let body = &block.content.text;
-            if !["pg_dump", "pg_basebackup", "mysqldump", "--rdb", "BGSAVE", "tar ", "backup", "create"].iter().any(|w| body.contains(w)) {
+            if !ops::may_make_a_backup(body) {
                 continue;
             }
             let analysed = shell::analyse(block);

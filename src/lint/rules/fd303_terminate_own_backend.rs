@@ -3,6 +3,7 @@ use std::ops::Range;
 use crate::declare_rule;
 use crate::lint::{FileContext, Finding, Rule, RuleMeta};
 use crate::runbook::embedded::sql_tokens::{self, Token, TokenKind};
+use crate::runbook::embedded::Fragment;
 
 declare_rule! {
     /// ## What it does
@@ -103,28 +104,36 @@ pub(super) fn termination(st: &[Token], sql: &str) -> Option<Termination> {
     Some(Termination { at: st[call].range.clone(), excludes_self, scoped })
 }
 
+/// Calls `found` for every `pg_terminate_backend` over `pg_stat_activity` in the runbook's SQL,
+/// with the fragment it is in (FD304 judges the same statements for their scope).
+pub(super) fn each_termination(cx: &FileContext, mut found: impl FnMut(&Fragment, Termination)) {
+    for (frag, tokens) in cx.runbook.sql_with_tokens() {
+        let sql = frag.snippet.text.as_str();
+        if !sql.contains("pg_terminate_backend") {
+            continue;
+        }
+        for st in sql_tokens::statements(tokens, sql) {
+            if let Some(t) = termination(st, sql) {
+                found(frag, t);
+            }
+        }
+    }
+}
+
 impl Rule for TerminateOwnBackend {
     fn meta(&self) -> &'static RuleMeta {
         &Self::META
     }
 
     fn check_file(&self, cx: &FileContext, out: &mut Vec<Finding>) {
-        for (frag, tokens) in cx.runbook.sql_with_tokens() {
-            let sql = frag.snippet.text.as_str();
-            if !sql.contains("pg_terminate_backend") {
-                continue;
-            }
-            for st in sql_tokens::statements(tokens, sql) {
-                let Some(t) = termination(st, sql) else { continue };
-                if t.excludes_self {
-                    continue;
-                }
+        each_termination(cx, |frag, t| {
+            if !t.excludes_self {
                 out.push(
                     Finding::new(frag.snippet.source_range(t.at), "`pg_terminate_backend` over `pg_stat_activity` also terminates the session running it: the statement stops part-way and the connection is gone")
                         .help("add `AND pid <> pg_backend_pid()` to the `WHERE`"),
                 );
             }
-        }
+        });
     }
 }
 

@@ -1,8 +1,7 @@
 use crate::declare_rule;
 use crate::lint::{FileContext, Finding, Rule, RuleMeta};
-use crate::runbook::embedded::sql_tokens;
 
-use super::fd303_terminate_own_backend::termination;
+use super::fd303_terminate_own_backend::each_termination;
 
 declare_rule! {
     /// ## What it does
@@ -45,22 +44,14 @@ impl Rule for TerminateUnscoped {
     }
 
     fn check_file(&self, cx: &FileContext, out: &mut Vec<Finding>) {
-        for (frag, tokens) in cx.runbook.sql_with_tokens() {
-            let sql = frag.snippet.text.as_str();
-            if !sql.contains("pg_terminate_backend") {
-                continue;
-            }
-            for st in sql_tokens::statements(tokens, sql) {
-                let Some(t) = termination(st, sql) else { continue };
-                if t.scoped {
-                    continue;
-                }
+        each_termination(cx, |frag, t| {
+            if !t.scoped {
                 out.push(
                     Finding::new(frag.snippet.source_range(t.at), "`pg_terminate_backend` over all of `pg_stat_activity`: it also ends other databases' sessions, replication connections and background workers")
                         .help("narrow the `WHERE`: `datname = current_database() AND backend_type = 'client backend'` (and the state or application you mean)"),
                 );
             }
-        }
+        });
     }
 }
 
