@@ -3,7 +3,7 @@
 use std::fmt;
 use std::sync::LazyLock;
 
-use regex::Regex;
+use regex::{Regex, RegexSet};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum LatencyStat {
@@ -105,30 +105,37 @@ pub fn classify(text: &str) -> Option<Metric> {
     if !VOCABULARY.is_match(text) {
         return None;
     }
+    // The words each metric is named by, in the lower-cased text: which groups it holds is one
+    // search, not a substring search per word.
+    static NAMES: LazyLock<RegexSet> = LazyLock::new(|| {
+        let groups: [&[&str]; 7] = [
+            &["tasa de error", "error rate", "error-rate", "error_rate", "errores 5xx", "errors 5xx", "5xx", "% de errores", "porcentaje de errores", "ratio de errores", "errores http", "http errors", "tasa de fallos", "failure rate"],
+            &["latencia", "latency", "tiempo de respuesta", "response time", "duración de petición", "request duration"],
+            &["disponibilidad", "availability", "uptime"],
+            &["throughput", "rendimiento", "peticiones por segundo", "requests per second", "req/s", "capacidad de carga"],
+            &["memoria", "memory"],
+            &["disco", "disk", "espacio libre", "free space"],
+            &["despliegue", "deploy"],
+        ];
+        RegexSet::new(groups.map(|words| words.iter().map(|w| regex::escape(w)).collect::<Vec<_>>().join("|"))).unwrap()
+    });
     let lower = text.to_lowercase();
     let l = lower.as_str();
-    let error = ["tasa de error", "error rate", "error-rate", "error_rate", "errores 5xx", "errors 5xx", "5xx", "% de errores", "porcentaje de errores", "ratio de errores", "errores http", "http errors", "tasa de fallos", "failure rate"]
-        .iter()
-        .any(|w| l.contains(w))
-        || (has_word(l, "errores") || has_word(l, "errors")) && !l.contains("log");
-    let latency = ["latencia", "latency", "tiempo de respuesta", "response time", "duración de petición", "request duration"]
-        .iter()
-        .any(|w| l.contains(w))
-        || ["p95", "p99", "p50", "p90"].iter().any(|w| has_word(l, w));
-    let availability = ["disponibilidad", "availability", "uptime"].iter().any(|w| l.contains(w)) || has_word(l, "sla");
-    let throughput = ["throughput", "rendimiento", "peticiones por segundo", "requests per second", "req/s", "capacidad de carga"]
-        .iter()
-        .any(|w| l.contains(w))
-        || has_word(l, "rps");
-    let memory = ["memoria", "memory"].iter().any(|w| l.contains(w)) || has_word(l, "ram");
+    let named = NAMES.matches(l);
+    let error = named.matched(0) || (has_word(l, "errores") || has_word(l, "errors")) && !l.contains("log");
+    let latency = named.matched(1) || ["p95", "p99", "p50", "p90"].iter().any(|w| has_word(l, w));
+    let availability = named.matched(2) || has_word(l, "sla");
+    let throughput = named.matched(3) || has_word(l, "rps");
+    let memory = named.matched(4) || has_word(l, "ram");
     let cpu = has_word(l, "cpu");
-    let disk = ["disco", "disk", "espacio libre", "free space"].iter().any(|w| l.contains(w));
-    let deploy = ["despliegue", "deploy"].iter().any(|w| l.contains(w));
+    let disk = named.matched(5);
+    let deploy = named.matched(6);
 
     let found: Vec<Metric> = [
         (availability, Metric::Availability),
         (error, Metric::ErrorRate),
-        (latency, Metric::Latency(latency_stat(l))),
+        // Which latency: only looked for when the text names latency.
+        (latency, Metric::Latency(if latency { latency_stat(l) } else { LatencyStat::Unspecified })),
         (throughput, Metric::Throughput),
         (memory, Metric::Memory),
         (cpu, Metric::Cpu),
