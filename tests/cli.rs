@@ -147,10 +147,14 @@ fn rules_lists_every_rule_and_prints_docs() {
     let json: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     let rules = json.as_array().unwrap();
     assert_eq!(rules.len(), firedrill::lint::rules::all().len());
+    assert!(rules.len() >= 35, "the catalog has {} rules", rules.len());
     for r in rules {
         for f in ["code", "name", "severity", "summary"] {
             assert!(r[f].is_string(), "{r}");
         }
+        let code = r["code"].as_str().unwrap();
+        assert!(code.len() == 5 && code.starts_with("FD") && ('1'..='7').contains(&code.chars().nth(2).unwrap()), "{code}");
+        assert!(["error", "warning", "info"].contains(&r["severity"].as_str().unwrap()), "{r}");
     }
     let o = firedrill(&["rules", "FD101"]);
     assert!(stdout(&o).contains("## What it does"));

@@ -278,8 +278,13 @@ fn responses(table: &Table, cols: &[Col], sink: &mut Sink) {
 }
 
 fn objectives(table: &Table, cols: &[Col], sink: &mut Sink) {
-    let target = find_col(cols, Col::Target).or_else(|| (cols.len() > 1).then_some(1));
     let metric_col = find_col(cols, Col::Metric).unwrap_or(0);
+    // `| Objective | Target |`: both headers read as targets, and the first names the metric.
+    let target = cols
+        .iter()
+        .enumerate()
+        .position(|(i, c)| *c == Col::Target && i != metric_col)
+        .or_else(|| (cols.len() > 1 && metric_col != 1).then_some(1));
     for row in &table.rows {
         let Some(t) = cell(row, target) else { continue };
         let metric = row.get(metric_col).and_then(|c| classify(&c.text));
@@ -296,11 +301,20 @@ pub(super) fn bound_or_implied(text: &str, metric: Metric) -> Option<(Comparison
     }
     let t = text.trim();
     let (q, n) = parse_quantity_prefix(t)?;
-    if !t[n..].trim().is_empty() && !t[n..].trim_start().starts_with(['(', ',', ';']) {
+    let rest = t[n..].trim();
+    if !rest.is_empty() && !rest.starts_with(['(', ',', ';']) && !is_period(rest) {
         return None;
     }
     let c = if metric.higher_is_better() { Comparison::Ge } else { Comparison::Le };
     fits(metric, &q).then_some((c, q))
+}
+
+/// `per month`, `a month`, `al mes`, `mensual`: the window a bare value is measured over.
+fn is_period(rest: &str) -> bool {
+    let r = rest.trim_end_matches(['.', ')']).to_lowercase();
+    let r = ["per ", "a ", "each ", "every ", "al ", "por ", "cada "].iter().find_map(|p| r.strip_prefix(p)).unwrap_or(&r);
+    ["month", "mes", "monthly", "mensual", "week", "semana", "semanal", "weekly", "year", "año", "anual", "yearly", "day", "día", "diario", "daily", "quarter", "trimestre"]
+        .contains(&r.trim())
 }
 
 /// Whether a value has a unit that makes sense for the metric.

@@ -232,3 +232,13 @@ fn rto_rpo_labels_qualified_by_a_name_starting_with_r() {
         ]
     );
 }
+
+#[test]
+fn objective_tables_headed_objective_and_target() {
+    // `| Objective | Target |`: the first column names the metric, the second holds the value.
+    let c = claims(
+        "| Objective | Target | Measured over |\n|---|---|---|\n| Uptime | ≥ 99.95% | calendar month |\n| p95 latency (checkout API) | < 300 ms | rolling 7 days |\n\n## Summary\n\n- Uptime: 99.95% per month\n",
+    );
+    let got: Vec<String> = c.iter().map(|c| format!("{} {} {}", c.line, c.subject(), c.statement())).collect();
+    assert_eq!(got, vec!["3 availability ≥ 99.95 %", "4 latency p95 < 300 ms", "8 availability ≥ 99.95 %"]);
+}

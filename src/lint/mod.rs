@@ -1,7 +1,9 @@
 //! The linter: reads runbooks, runs every enabled rule, and returns positioned diagnostics.
 
 pub mod config;
+pub(crate) mod consistency;
 pub mod format;
+pub(crate) mod ops;
 mod rule;
 pub mod rules;
 pub mod secrets;
@@ -168,7 +170,7 @@ fn finish(checked: Vec<(LintedFile, Vec<Diagnostic>)>, load_errors: Vec<LoadErro
         files.push(file);
     }
 
-    let project = ProjectContext { files: &files, config };
+    let project = ProjectContext::new(&files, config);
     for (rule, severity) in enabled {
         let mut findings = Vec::new();
         rule.check_project(&project, &mut findings);

@@ -109,6 +109,19 @@ pub struct LintedFile {
 pub struct ProjectContext<'a> {
     pub files: &'a [LintedFile],
     pub config: &'a Config,
+    /// Which files describe the same system, worked out once for every rule that asks.
+    systems: std::sync::OnceLock<crate::lint::consistency::Systems>,
+}
+
+impl<'a> ProjectContext<'a> {
+    pub fn new(files: &'a [LintedFile], config: &'a Config) -> Self {
+        Self { files, config, systems: std::sync::OnceLock::new() }
+    }
+
+    /// Which runbooks of the run describe the same system (see `lint::consistency`).
+    pub fn systems(&self) -> &crate::lint::consistency::Systems {
+        self.systems.get_or_init(|| crate::lint::consistency::Systems::of(self.files))
+    }
 }
 
 pub trait Rule: Send + Sync {

@@ -255,6 +255,9 @@ pub fn is_secret_name(name: &str) -> bool {
         "credenciales",
         "passphrase",
         "secretkeybase",
+        // PagerDuty's Events API keys: whoever has one can page the on-call.
+        "routingkey",
+        "integrationkey",
     ];
     if ENDINGS.iter().any(|e| compact.ends_with(e)) {
         return true;

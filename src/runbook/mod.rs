@@ -29,6 +29,11 @@ pub struct Runbook {
     pub items: Vec<ListItem>,
     pub paragraphs: Vec<Paragraph>,
     pub suppressions: Vec<Suppression>,
+    /// The SQL and PromQL found in the runbook, gathered the first time a rule asks
+    /// ([`Runbook::sql`], [`Runbook::promql`]) and shared by every rule after it.
+    embedded_sql: std::sync::OnceLock<Vec<embedded::Fragment>>,
+    embedded_sql_tokens: std::sync::OnceLock<Vec<Vec<embedded::sql_tokens::Token>>>,
+    embedded_promql: std::sync::OnceLock<Vec<embedded::Fragment>>,
 }
 
 /// A heading, with the titles of the headings it sits under.
@@ -177,7 +182,30 @@ impl Runbook {
             items: parts.items,
             paragraphs: parts.paragraphs,
             suppressions: parts.suppressions,
+            embedded_sql: Default::default(),
+            embedded_sql_tokens: Default::default(),
+            embedded_promql: Default::default(),
         }
+    }
+
+    /// Every piece of SQL in the runbook ([`embedded::sql`]), found once.
+    pub fn sql(&self) -> &[embedded::Fragment] {
+        self.embedded_sql.get_or_init(|| embedded::sql(self))
+    }
+
+    /// The tokens of each piece of SQL, in the order of [`Runbook::sql`], tokenized once.
+    pub fn sql_tokens(&self) -> &[Vec<embedded::sql_tokens::Token>] {
+        self.embedded_sql_tokens.get_or_init(|| self.sql().iter().map(|f| embedded::sql_tokens::tokenize(&f.snippet.text)).collect())
+    }
+
+    /// Every piece of SQL with its tokens.
+    pub fn sql_with_tokens(&self) -> impl Iterator<Item = (&embedded::Fragment, &[embedded::sql_tokens::Token])> {
+        self.sql().iter().zip(self.sql_tokens().iter().map(Vec::as_slice))
+    }
+
+    /// Every PromQL query in the runbook ([`embedded::promql`]), found once.
+    pub fn promql(&self) -> &[embedded::Fragment] {
+        self.embedded_promql.get_or_init(|| embedded::promql(self))
     }
 
     pub fn text(&self) -> &str {

@@ -3,10 +3,7 @@ use std::sync::LazyLock;
 
 use crate::declare_rule;
 use crate::lint::{FileContext, Finding, Rule, RuleMeta};
-use crate::runbook::embedded::{
-    self,
-    sql_tokens::{self, Token, TokenKind},
-};
+use crate::runbook::embedded::sql_tokens::{self, Token, TokenKind};
 
 declare_rule! {
     /// ## What it does
@@ -326,10 +323,9 @@ impl Rule for CatalogDrift {
 
     fn check_file(&self, cx: &FileContext, out: &mut Vec<Finding>) {
         let target = Version(cx.config.postgres_version, 0);
-        for frag in embedded::sql(cx.runbook) {
+        for (frag, tokens) in cx.runbook.sql_with_tokens() {
             let sql = frag.snippet.text.as_str();
-            let tokens = sql_tokens::tokenize(sql);
-            for st in sql_tokens::statements(&tokens, sql) {
+            for st in sql_tokens::statements(tokens, sql) {
                 for (range, finding) in check_statement(st, sql, target) {
                     out.push(Finding {
                         span: frag.snippet.source_range(range),

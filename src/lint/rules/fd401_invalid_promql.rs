@@ -51,8 +51,8 @@ impl Rule for InvalidPromql {
 
     fn check_file(&self, cx: &FileContext, out: &mut Vec<Finding>) {
         let src = cx.runbook.text();
-        for frag in embedded::promql(cx.runbook) {
-            if let Some(f) = check(&frag, src) {
+        for frag in cx.runbook.promql() {
+            if let Some(f) = check(frag, src) {
                 out.push(f);
             }
         }

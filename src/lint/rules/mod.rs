@@ -8,27 +8,85 @@ use super::Rule;
 mod fd101_encoding_repaired;
 mod fd102_review_overdue;
 mod fd103_suppression_without_reason;
+mod fd104_missing_script;
+mod fd105_code_block_without_language;
+mod fd106_fence_language_mismatch;
 mod fd201_shell_syntax_error;
 mod fd202_sql_in_shell_block;
 mod fd203_interactive_in_script;
+mod fd204_sql_keyword_as_command;
+mod fd205_unguarded_destructive_step;
+mod fd206_restore_hides_failure;
+mod fd207_backup_failure_masked;
+mod fd208_backup_not_verified;
+mod fd209_redis_restore_while_running;
+mod fd210_fixed_sleep_as_wait;
+mod fd211_deprecated_tool;
 mod fd301_catalog_drift;
+mod fd302_lock_heavy_maintenance;
+mod fd303_terminate_own_backend;
+mod fd304_terminate_unscoped;
+mod fd305_custom_setting_without_prefix;
+mod fd306_not_allowed_in_transaction;
 mod fd401_invalid_promql;
+mod fd402_rate_of_non_counter;
+mod fd403_histogram_quantile_without_le;
 mod fd501_hardcoded_secret;
 mod fd502_placeholder;
+mod fd503_secret_printed;
+mod fd504_secret_in_sql_text;
+mod fd505_secret_in_archive;
+mod fd506_secret_written_to_file;
 mod fd601_alert_looser_than_objective;
+mod fd602_rpo_exceeds_backup_interval;
+mod fd603_rpo_zero_without_replication;
+mod fd604_rto_exceeds_error_budget;
+mod fd605_resolution_exceeds_error_budget;
+mod fd606_conflicting_objectives;
+mod fd607_impossible_backup_type;
+mod fd608_unchecked_go_live_item;
 
 static ALL: &[&dyn Rule] = &[
     &fd101_encoding_repaired::EncodingRepaired,
     &fd102_review_overdue::ReviewOverdue,
     &fd103_suppression_without_reason::SuppressionWithoutReason,
+    &fd104_missing_script::MissingScript,
+    &fd105_code_block_without_language::CodeBlockWithoutLanguage,
+    &fd106_fence_language_mismatch::FenceLanguageMismatch,
     &fd201_shell_syntax_error::ShellSyntaxError,
     &fd202_sql_in_shell_block::SqlInShellBlock,
     &fd203_interactive_in_script::InteractiveInScript,
+    &fd204_sql_keyword_as_command::SqlKeywordAsCommand,
+    &fd205_unguarded_destructive_step::UnguardedDestructiveStep,
+    &fd206_restore_hides_failure::RestoreHidesFailure,
+    &fd207_backup_failure_masked::BackupFailureMasked,
+    &fd208_backup_not_verified::BackupNotVerified,
+    &fd209_redis_restore_while_running::RedisRestoreWhileRunning,
+    &fd210_fixed_sleep_as_wait::FixedSleepAsWait,
+    &fd211_deprecated_tool::DeprecatedTool,
     &fd301_catalog_drift::CatalogDrift,
+    &fd302_lock_heavy_maintenance::LockHeavyMaintenance,
+    &fd303_terminate_own_backend::TerminateOwnBackend,
+    &fd304_terminate_unscoped::TerminateUnscoped,
+    &fd305_custom_setting_without_prefix::CustomSettingWithoutPrefix,
+    &fd306_not_allowed_in_transaction::NotAllowedInTransaction,
     &fd401_invalid_promql::InvalidPromql,
+    &fd402_rate_of_non_counter::RateOfNonCounter,
+    &fd403_histogram_quantile_without_le::HistogramQuantileWithoutLe,
     &fd501_hardcoded_secret::HardcodedSecret,
     &fd502_placeholder::Placeholder,
+    &fd503_secret_printed::SecretPrinted,
+    &fd504_secret_in_sql_text::SecretInSqlText,
+    &fd505_secret_in_archive::SecretInArchive,
+    &fd506_secret_written_to_file::SecretWrittenToFile,
     &fd601_alert_looser_than_objective::AlertLooserThanObjective,
+    &fd602_rpo_exceeds_backup_interval::RpoExceedsBackupInterval,
+    &fd603_rpo_zero_without_replication::RpoZeroWithoutReplication,
+    &fd604_rto_exceeds_error_budget::RtoExceedsErrorBudget,
+    &fd605_resolution_exceeds_error_budget::ResolutionExceedsErrorBudget,
+    &fd606_conflicting_objectives::ConflictingObjectives,
+    &fd607_impossible_backup_type::ImpossibleBackupType,
+    &fd608_unchecked_go_live_item::UncheckedGoLiveItem,
 ];
 
 /// Every rule, ordered by code.
